@@ -1,0 +1,96 @@
+import { cdk8s, javascript } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-mesh',
+  packageName: 'cdk8s-mesh',
+  description: 'cdk8s constructs for a production Istio service mesh: tuned nodes, a sized control plane, zero trust, safe canaries and observability',
+  keywords: ['cdk8s', 'istio', 'service-mesh', 'mtls', 'zero-trust', 'canary', 'flagger', 'argo-rollouts', 'kiali'],
+  author: 'cdk8s-mesh developers',
+  authorAddress: 'dev@example.com',
+  repositoryUrl: 'https://github.com/cdk8s-mesh/cdk8s-mesh.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+
+  cdk8sVersion: '2.70.106',
+  constructsVersion: '10.4.2',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.3',
+  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  devDeps: [
+    'cdk8s-cli@2.207.60',
+    'ajv@^8.20.0',
+    'yaml@^2.9.1',
+  ],
+
+  // No GitHub here: CI is .ci/run. Release automation can be switched on where it runs.
+  github: false,
+  release: false,
+  sampleCode: false,
+
+  // Generated L1 classes live in imports/ beside src/, so both compile from the repository root.
+  entrypoint: 'lib/src/index.js',
+  entrypointTypes: 'lib/src/index.d.ts',
+  tsconfig: {
+    compilerOptions: { rootDir: '.' },
+    include: ['src/**/*.ts', 'imports/**/*.ts'],
+  },
+  tsconfigDev: {
+    compilerOptions: {},
+    // paths relative to test/tsconfig.json
+    include: ['**/*.ts', '../src/**/*.ts', '../imports/**/*.ts', '../examples/**/*.ts'],
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples'],
+    ignorePatterns: ['imports/'],
+  },
+
+  typecheckTests: true,
+
+  // The test task must be able to fail: never rewrite snapshots implicitly (jest runs with --ci).
+  jestOptions: {
+    updateSnapshot: UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/imports/', '/test/'],
+    },
+  },
+
+  gitignore: ['/dist/', '.cdk8s-synth-*'],
+});
+
+// examples/ is type-checked and linted like tests, but never compiled into the package.
+new javascript.TypescriptConfig(project, {
+  fileName: 'examples/tsconfig.json',
+  extends: javascript.TypescriptConfigExtends.fromTypescriptConfigs([project.tsconfigDev]),
+  compilerOptions: { rootDir: '..', noEmit: true },
+  include: ['**/*.ts'],
+});
+
+// JsiiBuild pins `types` to lib/index.d.ts; the entrypoint is lib/src/ because imports/ compiles too.
+project.package.addField('types', 'lib/src/index.d.ts');
+
+for (const pattern of ['/examples/', '/cdk8s.yaml', '/.ci/', '/scripts/', '/imports/']) {
+  project.addPackageIgnore(pattern);
+}
+
+// `npx projen test:update` (added by projen for UpdateSnapshot.NEVER) is the explicit way to rewrite snapshots.
+
+// Regenerates imports/ from the upstream CRDs. Never part of the build: the output is committed.
+project.addTask('import', {
+  description: 'Regenerate imports/ from the CRDs in $CDK8S_MESH_CRDS_DIR (default ../shared/crds)',
+  exec: 'bash scripts/import-crds.sh',
+});
+
+// Synthesizes the example app the way users run it: one YAML file per chart in dist/manifests.
+project.addTask('synth', {
+  description: 'Synthesize examples/ into dist/manifests with the cdk8s CLI',
+  exec: 'cdk8s synth --no-check-upgrade',
+});
+
+project.synth();

@@ -1,0 +1,54 @@
+// Input checks shared by every construct. Messages follow one shape, so users learn to read them:
+//   <construct path>: invalid <field> <value received>: <rule, and how to fix it>
+import { IConstruct } from 'constructs';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The message for a value that breaks a rule; `rule` says what is expected and how to fix it. */
+export function invalidMessage(field: string, value: unknown, rule: string): string {
+  return `invalid ${field} ${render(value)}: ${rule}`;
+}
+
+/** The error to throw for a value that breaks a rule, naming the construct path. */
+export function invalid(scope: IConstruct, field: string, value: unknown, rule: string): Error {
+  return new Error(`${scope.node.path}: ${invalidMessage(field, value, rule)}`);
+}
+
+/** Checks an RFC 1123 label (namespace names, Service names, DNS labels) and returns it. */
+export function checkDnsLabel(scope: IConstruct, field: string, value: string): string {
+  if (!isDnsLabel(value)) {
+    throw invalid(scope, field, value,
+      "must be an RFC 1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit (e.g. \"payments\")");
+  }
+  return value;
+}
+
+export function isDnsLabel(value: string): boolean {
+  return typeof value === 'string' && value.length <= 63 && DNS_LABEL.test(value);
+}
+
+/** Checks a TCP/UDP port number and returns it. */
+export function checkPort(scope: IConstruct, field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw invalid(scope, field, value, 'must be an integer port from 1 to 65535');
+  }
+  return value;
+}
+
+/** Checks a percentage from 0 to 100 (fractions allowed) and returns it. */
+export function checkPercent(scope: IConstruct, field: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100) {
+    throw invalid(scope, field, value, 'must be a number from 0 to 100');
+  }
+  return value;
+}
+
+function render(value: unknown): string {
+  if (value === undefined) return '(undefined)';
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './common/warnings';
+export * from './zero-trust/zero-trust-mesh';
