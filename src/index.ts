@@ -1,2 +1,4 @@
+export * from './common/labels';
+export * from './common/mesh-service';
 export * from './common/warnings';
 export * from './zero-trust/zero-trust-mesh';

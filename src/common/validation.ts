@@ -46,6 +46,7 @@ export function checkPercent(scope: IConstruct, field: string, value: number): n
 function render(value: unknown): string {
   if (value === undefined) return '(undefined)';
   if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
