@@ -87,10 +87,12 @@ project.addTask('import', {
   exec: 'bash scripts/import-crds.sh',
 });
 
-// Synthesizes the example app the way users run it: one YAML file per chart in dist/manifests.
+// Synthesizes the example app into dist/manifests, one YAML file per chart. It runs the app
+// directly rather than through `cdk8s synth`: the CLI empties its output folder before the app
+// runs, so a failing app would leave an empty folder; the app writes atomically (AtomicSynth).
 project.addTask('synth', {
-  description: 'Synthesize examples/ into dist/manifests with the cdk8s CLI',
-  exec: 'cdk8s synth --no-check-upgrade',
+  description: 'Synthesize examples/ into dist/manifests atomically',
+  exec: 'ts-node --transpile-only examples/main.ts',
 });
 
 project.synth();

@@ -1,0 +1,94 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Yaml } from 'cdk8s';
+
+/**
+ * Options for `AtomicSynth.synth()`.
+ */
+export interface AtomicSynthOptions {
+  /**
+   * The folder the manifests end up in (the folder a GitOps tool reads).
+   *
+   * When the app runs under `cdk8s synth`, give the real folder here and point the `output` of
+   * `cdk8s.yaml` at a scratch folder: the CLI empties its output folder before it runs the app.
+   *
+   * @default - the app's `outdir`
+   */
+  readonly outdir?: string;
+}
+
+/**
+ * GitOps-safe synthesis: all or nothing.
+ *
+ * An empty or half-written manifest folder committed to a GitOps repository makes Argo CD or Flux
+ * prune everything it managed. `AtomicSynth` synthesizes into a temporary folder beside the target,
+ * runs every validation of the app (construct validations, cdk8s-mesh warnings in
+ * `WarningMode.ERROR`), checks that each file holds YAML documents, and only then swaps the new
+ * folder in with a rename. On any failure the previous output is left byte for byte as it was.
+ */
+export class AtomicSynth {
+  /**
+   * Synthesizes `app` atomically.
+   *
+   * @returns the names of the files written, sorted
+   */
+  public static synth(app: App, options: AtomicSynthOptions = {}): string[] {
+    const target = path.resolve(options.outdir ?? app.outdir);
+    const parent = path.dirname(target);
+    fs.mkdirSync(parent, { recursive: true });
+    // beside the target, so the final rename stays on one filesystem and is atomic
+    const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
+    fs.chmodSync(staging, 0o755 & ~process.umask()); // mkdtemp creates 0700; the output is an ordinary folder
+
+    const appOutdir = app.outdir;
+    try {
+      // App.outdir is fixed at construction; point it at the staging folder for this synth only.
+      (app as { outdir: string }).outdir = staging;
+      app.synth();
+      const files = checkOutput(staging, target);
+      swap(staging, target);
+      // `cdk8s synth` insists that its own (scratch) output folder exists after the app ran
+      fs.mkdirSync(appOutdir, { recursive: true });
+      return files;
+    } catch (e) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      throw e;
+    } finally {
+      (app as { outdir: string }).outdir = appOutdir;
+    }
+  }
+
+  private constructor() {}
+}
+
+/** Refuses output a GitOps tool would take as "delete everything": no files, or files without documents. */
+function checkOutput(staging: string, target: string): string[] {
+  const files = fs.readdirSync(staging).sort();
+  if (files.length === 0) {
+    throw new Error(`atomic synth: the app synthesized no manifests; ${target} was left as it was (an empty folder would make a GitOps tool prune everything)`);
+  }
+  for (const file of files) {
+    const full = path.join(staging, file);
+    if (fs.statSync(full).isFile() && Yaml.load(full).filter(d => d != null).length === 0) {
+      throw new Error(`atomic synth: ${file} holds no YAML documents; ${target} was left as it was`);
+    }
+  }
+  return files;
+}
+
+/** Replaces `target` with `staging`; if the final rename fails, the previous output comes back. */
+function swap(staging: string, target: string): void {
+  if (!fs.existsSync(target)) {
+    fs.renameSync(staging, target);
+    return;
+  }
+  const previous = `${staging}.previous`;
+  fs.renameSync(target, previous);
+  try {
+    fs.renameSync(staging, target);
+  } catch (e) {
+    fs.renameSync(previous, target);
+    throw e;
+  }
+  fs.rmSync(previous, { recursive: true, force: true });
+}
