@@ -1,3 +1,4 @@
+import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Yaml } from 'cdk8s';
@@ -37,8 +38,9 @@ export class AtomicSynth {
     const parent = path.dirname(target);
     fs.mkdirSync(parent, { recursive: true });
     // beside the target, so the final rename stays on one filesystem and is atomic
-    const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
-    fs.chmodSync(staging, 0o755 & ~process.umask()); // mkdtemp creates 0700; the output is an ordinary folder
+    // mkdirSync, not mkdtempSync: the folder becomes the output, so it gets the usual umask mode, not 0700
+    const staging = path.join(parent, `.${path.basename(target)}.staging-${randomUUID()}`);
+    fs.mkdirSync(staging);
 
     const appOutdir = app.outdir;
     try {
