@@ -1,0 +1,67 @@
+// The package works in someone else's app: pack it, install the tarball into a fresh cdk8s
+// TypeScript app (offline, from the npm cache `npm ci` filled), compile a small chart that uses
+// the public API only, and synthesize it.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as YAML from 'yaml';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function installedVersion(pkg: string): string {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
+  return execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: 'pipe' });
+}
+
+test('a fresh cdk8s app installs the packed tarball and synthesizes with the public API', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-consumer-'));
+
+  // GIVEN the library compiled with jsii and packed exactly as it would be published
+  run('npx', ['jsii', '--silence-warnings=reserved-word'], ROOT);
+  const tarball = path.join(work, run('npm', ['pack', '--pack-destination', work, '--silent'], ROOT).trim().split('\n').pop()!);
+  const packed = run('tar', ['tzf', tarball], work).split('\n');
+  expect(packed).toContain('package/lib/src/index.d.ts');
+  expect(packed.filter(f => /^package\/(src|test|examples|imports)\//.test(f))).toEqual([]);
+
+  // AND a throwaway app that depends on it and on its peer dependencies, nothing else
+  const app = path.join(work, 'app');
+  fs.mkdirSync(app);
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({
+    name: 'consumer',
+    version: '1.0.0',
+    private: true,
+    dependencies: {
+      'cdk8s-mesh': `file:${tarball}`,
+      'cdk8s': installedVersion('cdk8s'),
+      'cdk8s-plus-27': installedVersion('cdk8s-plus-27'),
+      'constructs': installedVersion('constructs'),
+    },
+    devDependencies: { typescript: installedVersion('typescript') },
+  }));
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, module: 'commonjs', target: 'ES2022', types: [], skipLibCheck: false, outDir: 'out' },
+    files: ['main.ts'],
+  }));
+  fs.writeFileSync(path.join(app, 'main.ts'), [
+    "import { App, Chart } from 'cdk8s';",
+    "import { ZeroTrustMesh } from 'cdk8s-mesh';",
+    'const app = new App();',
+    "new ZeroTrustMesh(new Chart(app, 'mesh'), 'zero-trust');",
+    'app.synth();',
+  ].join('\n') + '\n');
+
+  // WHEN it installs offline, compiles and runs
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], app);
+  run('npx', ['tsc', '-p', '.'], app);
+  run('node', ['out/main.js'], app, { CDK8S_OUTDIR: path.join(app, 'dist') });
+
+  // THEN
+  const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(app, 'dist', 'mesh.k8s.yaml'), 'utf8')).map(d => d.toJSON());
+  expect(docs).toEqual([expect.objectContaining({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication' })]);
+  // peer dependencies resolved to the app's single copies, not to copies inside the package
+  expect(fs.existsSync(path.join(app, 'node_modules', 'cdk8s-mesh', 'node_modules'))).toBe(false);
+}, 300_000);
