@@ -2,3 +2,8 @@ export * from './common/labels';
 export * from './common/mesh-service';
 export * from './common/warnings';
 export * from './zero-trust/zero-trust-mesh';
+export * from './control-plane/gateway';
+export * from './control-plane/istio-control-plane';
+export * from './control-plane/mesh-settings';
+export * from './control-plane/pilot-scaling';
+export * from './control-plane/profile';
