@@ -46,7 +46,8 @@ export interface IstioGatewayOptions {
   readonly enabled?: boolean;
 
   /**
-   * The namespace the gateway runs in.
+   * The namespace the gateway runs in. Create it before `istioctl install` (Istio docs: Installing
+   * Gateways).
    *
    * @default - the control plane's namespace
    */
