@@ -111,7 +111,7 @@ function renderPorts(scope: IConstruct, field: string, ports: IstioGatewayPort[]
     const port = checkPort(scope, `${at}.port`, p.port);
     if (p.targetPort === undefined) {
       throw invalid(scope, `${at}.targetPort`, p.targetPort,
-        `is required: the gateway runs as non-root and cannot bind port ${port} itself; give the port Envoy listens on (e.g. ${port + 8000 <= 65535 ? port + 8000 : 8080})`);
+        `is required: the gateway runs as non-root and cannot bind port ${port} itself; give the port Envoy listens on, 1024 or higher (Istio uses 8080 for 80, 8443 for 443)`);
     }
     const targetPort = checkPort(scope, `${at}.targetPort`, p.targetPort);
     if (targetPort < 1024) {

@@ -455,7 +455,7 @@ describe('IstioControlPlane', () => {
         'test/mesh: invalid ingressGateways[0].ports[0].port 80.5: must be an integer port from 1 to 65535'],
       ['a target port missing',
         { ingressGateways: [{ ports: [{ port: 443, name: 'https' } as any] }] },
-        'test/mesh: invalid ingressGateways[0].ports[0].targetPort (undefined): is required: the gateway runs as non-root and cannot bind port 443 itself; give the port Envoy listens on (e.g. 8443)'],
+        'test/mesh: invalid ingressGateways[0].ports[0].targetPort (undefined): is required: the gateway runs as non-root and cannot bind port 443 itself; give the port Envoy listens on, 1024 or higher (Istio uses 8080 for 80, 8443 for 443)'],
       ['a privileged target port',
         { ingressGateways: [{ ports: [{ port: 80, targetPort: 80, name: 'http2' }] }] },
         'test/mesh: invalid ingressGateways[0].ports[0].targetPort 80: must be 1024 or higher: the gateway runs as non-root and cannot bind a privileged port'],
