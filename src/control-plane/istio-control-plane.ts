@@ -375,12 +375,16 @@ export class IstioControlPlane extends Construct {
   }
 
   /**
-   * istioctl reads one document per file and cdk8s writes one file per chart: anything else in the
-   * chart makes `istioctl install -f` fail.
+   * istioctl reads one document per file and cdk8s writes one file per chart (by default): anything
+   * else in that file makes `istioctl install -f` fail.
    */
   private checkAloneInItsFile(): string[] {
     const app = App.of(this);
-    const scope = app instanceof App && app.yamlOutputType === YamlOutputType.FILE_PER_APP ? app : Chart.of(this);
+    const output = app instanceof App ? app.yamlOutputType : YamlOutputType.FILE_PER_CHART;
+    if (output === YamlOutputType.FILE_PER_RESOURCE || output === YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE) {
+      return [];
+    }
+    const scope = output === YamlOutputType.FILE_PER_APP ? app : Chart.of(this);
     const others = scope.node.findAll().filter(c => ApiObject.isApiObject(c) && c !== this.istioOperator);
     if (others.length > 0) {
       // reported on the IstioOperator: warnings added to this construct now would be read too late

@@ -354,6 +354,16 @@ describe('IstioControlPlane', () => {
       expect(warningsOf(app)[0]).toContain('shares its output file with 1 other object(s) (mesh/config)');
     });
 
+    test('no warning when the app writes one file per resource', () => {
+      const app = Testing.app({ yamlOutputType: YamlOutputType.FILE_PER_RESOURCE });
+      MeshWarnings.setMode(app, WarningMode.COLLECT);
+      const chart = new Chart(app, 'mesh');
+      new IstioControlPlane(chart, 'control-plane');
+      new ApiObject(chart, 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' } });
+      expect(synthValid(chart)).toHaveLength(2);
+      expect(warningsOf(app)).toEqual([]);
+    });
+
     test('the warning can fail synthesis', () => {
       const chart = testChart();
       MeshWarnings.setMode(chart, WarningMode.ERROR);
