@@ -3,7 +3,7 @@ import { ContainerResources, Cpu } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { IstioGatewayOptions } from './gateway';
 import { GatewayKind, RenderedGateway, renderGateway } from './gateway-spec';
-import { IstioAccessLog, IstioOutboundTrafficPolicy } from './mesh-settings';
+import { IstioAccessLog, IstioAccessLogEncoding, IstioOutboundTrafficPolicy } from './mesh-settings';
 import { IstioPilotScaling } from './pilot-scaling';
 import { IstioProfile } from './profile';
 import { renderResources } from './resources';
@@ -316,6 +316,9 @@ export class IstioControlPlane extends Construct {
   private renderAccessLog(accessLog: IstioAccessLog): any {
     if (typeof accessLog.path !== 'string' || !accessLog.path.startsWith('/')) {
       throw invalid(this, 'accessLog', accessLog.path, 'must be an absolute file path (e.g. "/dev/stdout")');
+    }
+    if (accessLog.encoding !== undefined && !Object.values(IstioAccessLogEncoding).includes(accessLog.encoding)) {
+      throw invalid(this, 'accessLog.encoding', accessLog.encoding, `must be one of ${Object.values(IstioAccessLogEncoding).join(', ')}`);
     }
     return { accessLogFile: accessLog.path, ...(accessLog.encoding ? { accessLogEncoding: accessLog.encoding } : {}) };
   }
