@@ -2,3 +2,8 @@ export * from './common/labels';
 export * from './common/mesh-service';
 export * from './common/warnings';
 export * from './zero-trust/zero-trust-mesh';
+export * from './observability/golden-signal-alerts';
+export * from './observability/kiali';
+export * from './observability/mesh-observability';
+export * from './observability/mesh-telemetry';
+export * from './observability/scraping';
