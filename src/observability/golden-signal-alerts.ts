@@ -1,7 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/monitoring.coreos.com';
-import { formatDuration } from '../common/duration';
+import { checkDuration, formatDuration } from '../common/duration';
 import { MANAGED_BY } from '../common/labels';
 import { checkDnsLabel, invalid } from '../common/validation';
 
@@ -119,24 +119,14 @@ export class GoldenSignalAlerts extends Construct {
     super(scope, id);
     this.serviceName = checkDnsLabel(this, 'serviceName', props.serviceName);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace);
-    const maxLatency = props.maxP99Latency ?? Duration.millis(200);
+    const maxLatency = checkDuration(this, 'maxP99Latency', props.maxP99Latency ?? Duration.millis(200), Duration.millis(1), 'Duration.millis(200)');
     const maxErrorRate = props.maxErrorRatePercent ?? 1;
-    const window = props.window ?? Duration.minutes(5);
-    const pending = props.for ?? Duration.minutes(5);
-    const severity = props.severity ?? AlertSeverity.WARNING;
-
-    if (!(maxLatency.toMilliseconds() > 0)) {
-      throw invalid(this, 'maxP99Latency', formatDuration(maxLatency), 'must be positive (e.g. Duration.millis(200))');
-    }
     if (typeof maxErrorRate !== 'number' || !(maxErrorRate > 0 && maxErrorRate < 100)) {
       throw invalid(this, 'maxErrorRatePercent', maxErrorRate, 'must be a percentage greater than 0 and less than 100 (e.g. 1 for 1% of requests)');
     }
-    if (window.toMilliseconds() < 1000) {
-      throw invalid(this, 'window', formatDuration(window), 'must be at least 1s, and at least four scrape intervals (e.g. Duration.minutes(5))');
-    }
-    if (pending.toMilliseconds() < 0) {
-      throw invalid(this, 'for', formatDuration(pending), 'must not be negative (Duration.seconds(0) fires at once)');
-    }
+    const window = checkDuration(this, 'window', props.window ?? Duration.minutes(5), Duration.seconds(1), 'Duration.minutes(5)');
+    const pending = checkDuration(this, 'for', props.for ?? Duration.minutes(5), Duration.seconds(0), 'Duration.minutes(5)');
+    const severity = props.severity ?? AlertSeverity.WARNING;
 
     const service = `${this.serviceName}.${this.namespace}`;
     const by = 'destination_service_namespace, destination_service_name';

@@ -5,9 +5,9 @@ import {
   PodMonitorSpecPodMetricsEndpointsRelabelingsAction as Action,
   ServiceMonitor,
 } from '../../imports/monitoring.coreos.com';
-import { formatDuration } from '../common/duration';
+import { checkDuration, formatDuration } from '../common/duration';
 import { MANAGED_BY } from '../common/labels';
-import { checkDnsLabel, invalid } from '../common/validation';
+import { checkDnsLabel } from '../common/validation';
 
 /**
  * Options of the mesh's Prometheus Operator scraping, shared by `MeshScraping` and
@@ -68,10 +68,7 @@ export class MeshScraping extends Construct {
   public constructor(scope: Construct, id: string, props: MeshScrapingProps = {}) {
     super(scope, id);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? 'istio-system');
-    const interval = props.interval ?? Duration.seconds(15);
-    if (interval.toMilliseconds() < 1000) {
-      throw invalid(this, 'interval', formatDuration(interval), 'must be at least 1s (e.g. Duration.seconds(15))');
-    }
+    const interval = checkDuration(this, 'interval', props.interval ?? Duration.seconds(15), Duration.seconds(1), 'Duration.seconds(15)');
     const labels = { ...props.labels, 'app.kubernetes.io/managed-by': MANAGED_BY };
 
     this.podMonitor = new PodMonitor(this, 'Proxies', {
