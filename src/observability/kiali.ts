@@ -76,10 +76,10 @@ export interface KialiOptions {
   readonly viewOnly?: boolean;
 
   /**
-   * The Secret holding the session signing key under the key `key` (16, 24 or 32 characters;
-   * Kiali refuses other lengths). Create it outside Git, for example
-   * `kubectl -n istio-system create secret generic kiali-signing-key --from-literal=key=$(openssl rand -hex 16)`.
-   * Not used by the anonymous strategy.
+   * The Secret, in Kiali's namespace, holding the session signing key under the key `key`
+   * (16, 24 or 32 characters; Kiali refuses other lengths). Create it outside Git, for example
+   * `kubectl -n istio-system create secret generic kiali-signing-key --from-literal=key=$(openssl rand -hex 16)`;
+   * the pod starts once it exists. Not used by the anonymous strategy.
    *
    * @default "kiali-signing-key"
    */
