@@ -1,4 +1,6 @@
 import { Duration } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { invalid } from './validation';
 
 /**
  * A duration in the compact Go form that Istio, Envoy, Prometheus, Flagger and Argo Rollouts all
@@ -11,4 +13,21 @@ export function formatDuration(duration: Duration): string {
   if (s !== 0 && s % 3600 === 0) return `${s / 3600}h`;
   if (s !== 0 && s % 60 === 0) return `${s / 60}m`;
   return `${s}s`;
+}
+
+/**
+ * Checks that a duration is a whole number of milliseconds and at least `min`, and returns it.
+ * `example` shows a valid value in the message (e.g. "Duration.minutes(5)").
+ */
+export function checkDuration(scope: IConstruct, field: string, value: Duration, min: Duration, example: string): Duration {
+  let ms: number;
+  try {
+    ms = value.toMilliseconds();
+  } catch {
+    throw invalid(scope, field, value.toHumanString(), `must be a whole number of milliseconds (e.g. ${example})`);
+  }
+  if (ms < min.toMilliseconds()) {
+    throw invalid(scope, field, formatDuration(value), `must be at least ${formatDuration(min)} (e.g. ${example})`);
+  }
+  return value;
 }

@@ -53,3 +53,22 @@ function render(value: unknown): string {
     return String(value);
   }
 }
+
+/** Checks an absolute http:// or https:// URL with a host (a Prometheus address, say) and returns it. */
+export function checkHttpUrl(scope: IConstruct, field: string, value: string): string {
+  if (!isHttpUrl(value)) {
+    throw invalid(scope, field, value,
+      'must be an absolute http:// or https:// URL with a host (e.g. "http://prometheus.istio-system:9090")');
+  }
+  return value;
+}
+
+function isHttpUrl(value: string): boolean {
+  if (typeof value !== 'string' || /\s/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,122 @@
+import { ApiObject, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  PodMonitor,
+  PodMonitorSpecPodMetricsEndpointsRelabelingsAction as Action,
+  ServiceMonitor,
+} from '../../imports/monitoring.coreos.com';
+import { checkDuration, formatDuration } from '../common/duration';
+import { MANAGED_BY } from '../common/labels';
+import { checkDnsLabel } from '../common/validation';
+
+/**
+ * Options of the mesh's Prometheus Operator scraping, shared by `MeshScraping` and
+ * `MeshObservability`.
+ */
+export interface MeshScrapingOptions {
+  /**
+   * How often Prometheus scrapes the proxies and istiod.
+   *
+   * @default Duration.seconds(15) (Istio's Prometheus Operator example)
+   */
+  readonly interval?: Duration;
+}
+
+/**
+ * Properties of a `MeshScraping`.
+ */
+export interface MeshScrapingProps extends MeshScrapingOptions {
+  /**
+   * The namespace of the PodMonitor and ServiceMonitor (they select pods in every namespace).
+   * Your Prometheus's `podMonitorNamespaceSelector` and `serviceMonitorNamespaceSelector` must
+   * include it.
+   *
+   * @default "istio-system"
+   */
+  readonly namespace?: string;
+
+  /**
+   * Extra labels on the PodMonitor and ServiceMonitor, for your Prometheus's
+   * `podMonitorSelector` and `serviceMonitorSelector` (kube-prometheus-stack selects
+   * `release: <its release name>` unless told otherwise).
+   *
+   * @default - only `app.kubernetes.io/managed-by`
+   */
+  readonly labels?: { [key: string]: string };
+}
+
+/**
+ * Prometheus Operator scraping of the mesh, as Istio's example for the Prometheus Operator does it
+ * (istio/istio `samples/addons/extras/prometheus-operator.yaml`):
+ *
+ * - the PodMonitor `envoy-stats-monitor` scrapes every sidecar and gateway proxy at the port and
+ *   path of its `prometheus.io` annotations, where Istio's metrics merging serves the proxy's and
+ *   the application's metrics together (`:15020/stats/prometheus`, istio.io "Prometheus" integration,
+ *   "Option 1: Metrics merging"); pods labelled `istio-prometheus-ignore` are skipped;
+ * - the ServiceMonitor `istio-component-monitor` scrapes istiod's `http-monitoring` port (15014).
+ */
+export class MeshScraping extends Construct {
+  /** The namespace of the monitors. */
+  public readonly namespace: string;
+
+  /** The PodMonitor of the proxies (escape hatch: `addJsonPatch`). */
+  public readonly podMonitor: ApiObject;
+
+  /** The ServiceMonitor of istiod (escape hatch: `addJsonPatch`). */
+  public readonly serviceMonitor: ApiObject;
+
+  public constructor(scope: Construct, id: string, props: MeshScrapingProps = {}) {
+    super(scope, id);
+    this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? 'istio-system');
+    const interval = checkDuration(this, 'interval', props.interval ?? Duration.seconds(15), Duration.seconds(1), 'Duration.seconds(15)');
+    const labels = { ...props.labels, 'app.kubernetes.io/managed-by': MANAGED_BY };
+
+    this.podMonitor = new PodMonitor(this, 'Proxies', {
+      metadata: { name: 'envoy-stats-monitor', namespace: this.namespace, labels },
+      spec: {
+        selector: { matchExpressions: [{ key: 'istio-prometheus-ignore', operator: 'DoesNotExist' }] },
+        namespaceSelector: { any: true },
+        jobLabel: 'envoy-stats',
+        podMetricsEndpoints: [{
+          path: '/stats/prometheus',
+          interval: formatDuration(interval),
+          relabelings: [
+            // only the istio-proxy container of pods that metrics merging annotated
+            { action: Action.KEEP, sourceLabels: ['__meta_kubernetes_pod_container_name'], regex: 'istio-proxy' },
+            { action: Action.KEEP, sourceLabels: ['__meta_kubernetes_pod_annotationpresent_prometheus_io_scrape'] },
+            // scrape the annotated port, on an IPv6 or an IPv4 pod address
+            {
+              action: Action.REPLACE,
+              regex: '(\\d+);(([A-Fa-f0-9]{1,4}::?){1,7}[A-Fa-f0-9]{1,4})',
+              replacement: '[$2]:$1',
+              sourceLabels: ['__meta_kubernetes_pod_annotation_prometheus_io_port', '__meta_kubernetes_pod_ip'],
+              targetLabel: '__address__',
+            },
+            {
+              action: Action.REPLACE,
+              regex: '(\\d+);((([0-9]+?)(\\.|$)){4})',
+              replacement: '$2:$1',
+              sourceLabels: ['__meta_kubernetes_pod_annotation_prometheus_io_port', '__meta_kubernetes_pod_ip'],
+              targetLabel: '__address__',
+            },
+            { action: Action.LABELDROP, regex: '__meta_kubernetes_pod_label_(.+)' },
+            { action: Action.REPLACE, sourceLabels: ['__meta_kubernetes_namespace'], targetLabel: 'namespace' },
+            { action: Action.REPLACE, sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'pod_name' },
+          ],
+        }],
+      },
+    });
+
+    this.serviceMonitor = new ServiceMonitor(this, 'Istiod', {
+      metadata: { name: 'istio-component-monitor', namespace: this.namespace, labels },
+      spec: {
+        jobLabel: 'istio',
+        targetLabels: ['app'],
+        // istiod's Service carries `istio: pilot`, in whichever namespace (and revision) it runs
+        selector: { matchExpressions: [{ key: 'istio', operator: 'In', values: ['pilot'] }] },
+        namespaceSelector: { any: true },
+        endpoints: [{ port: 'http-monitoring', interval: formatDuration(interval) }],
+      },
+    });
+  }
+}
