@@ -1,0 +1,67 @@
+// README examples compile: every ```ts block is type-checked against the library's sources.
+// A block with imports is a whole program; a block without imports is a fragment that may use
+// the well-known example variables below (`app`, `chart`, `observability`, `canary`), the cdk8s
+// value types and every export of the library (like a jsii-rosetta fixture).
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ts from 'typescript';
+import * as library from '../src';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function tsBlocks(markdown: string): { line: number; code: string }[] {
+  const blocks: { line: number; code: string }[] = [];
+  const re = /^```ts\n([\s\S]*?)^```$/gm;
+  for (let m = re.exec(markdown); m; m = re.exec(markdown)) {
+    blocks.push({ line: markdown.slice(0, m.index).split('\n').length, code: m[1] });
+  }
+  return blocks;
+}
+
+const FRAGMENT_PRELUDE = [
+  "import { App, Chart, Duration, JsonPatch, Size } from 'cdk8s';",
+  "import { Cpu } from 'cdk8s-plus-27';",
+  `import { IMeshService, ${Object.keys(library).sort().join(', ')} } from 'cdk8s-mesh';`,
+  'declare const app: App;',
+  'declare const chart: Chart;',
+  'declare const observability: MeshObservability;',
+  'declare const canary: IMeshService;',
+  'void [Duration, JsonPatch, Size, Cpu];',
+].join('\n');
+
+function compile(files: Map<string, string>): string[] {
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.Node16,
+    moduleResolution: ts.ModuleResolutionKind.Node16,
+    types: ['node'],
+    paths: { 'cdk8s-mesh': [path.join(ROOT, 'src', 'index.ts')] },
+  };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  host.readFile = f => files.get(f) ?? readFile(f);
+  host.fileExists = f => files.has(f) || fileExists(f);
+  const program = ts.createProgram([...files.keys()], options, host);
+  return ts.getPreEmitDiagnostics(program)
+    .filter(d => d.file && files.has(d.file.fileName))
+    .map(d => `${path.basename(d.file!.fileName)}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+}
+
+test('every TypeScript example in README.md compiles', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const blocks = tsBlocks(readme);
+  expect(blocks.length).toBeGreaterThan(3);
+
+  const files = new Map<string, string>();
+  for (const { line, code } of blocks) {
+    const isProgram = /^import /m.test(code);
+    // fragments go in a block, so that their own declarations may shadow the prelude's
+    const source = isProgram ? code : `${FRAGMENT_PRELUDE}\n{\n${code}}\n`;
+    files.set(path.join(ROOT, 'test', `README.md-line-${line}.ts`), `export {};\n${source}`);
+  }
+  expect(compile(files)).toEqual([]);
+}, 120_000);
