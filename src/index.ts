@@ -4,3 +4,4 @@ export * from './common/warnings';
 export * from './zero-trust/zero-trust-mesh';
 export * from './node-tuning/sysctl-scope';
 export * from './node-tuning/sysctl-key';
+export * from './node-tuning/pod-sysctls';
