@@ -5,3 +5,4 @@ export * from './zero-trust/zero-trust-mesh';
 export * from './node-tuning/sysctl-scope';
 export * from './node-tuning/sysctl-key';
 export * from './node-tuning/pod-sysctls';
+export * from './node-tuning/tuned-node-pool';
