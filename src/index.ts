@@ -6,3 +6,4 @@ export * from './node-tuning/sysctl-scope';
 export * from './node-tuning/sysctl-key';
 export * from './node-tuning/pod-sysctls';
 export * from './node-tuning/tuned-node-pool';
+export * from './node-tuning/node-health-alerts';
