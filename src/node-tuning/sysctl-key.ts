@@ -1,4 +1,4 @@
-import { minorAtLeast, sysctlKeyProblem, sysctlSafeSince, sysctlScope } from './sysctl-rules';
+import { minorAtLeast, sysctlIsLimit, sysctlKeyProblem, sysctlSafeSince, sysctlScope } from './sysctl-rules';
 import { SysctlScope } from './sysctl-scope';
 import { invalidMessage } from '../common/validation';
 
@@ -37,10 +37,17 @@ export class SysctlKey {
    */
   public readonly safeSince?: string;
 
+  /**
+   * Whether the key is a limit this library knows (a table size or queue length such as
+   * `fs.file-max`, `nf_conntrack_max`, `somaxconn`): a value above the one asked for does no harm.
+   */
+  public readonly isLimit: boolean;
+
   private constructor(name: string) {
     this.name = name;
     this.scope = sysctlScope(name);
     this.safeSince = sysctlSafeSince(name);
+    this.isLimit = sysctlIsLimit(name);
   }
 
   /**

@@ -27,23 +27,25 @@ interface KnownKey {
    * https://kubernetes.io/docs/reference/node/kernel-version-requirements/#pod-sysctls
    */
   readonly safeSince?: string;
+  /** A limit (a table size, a queue length): raising it is the point, a higher value is no harm. */
+  readonly limit?: boolean;
   readonly check: ValueCheck;
 }
 
 const KNOWN: Record<string, KnownKey> = {
   // node level
-  'fs.file-max': { check: int(1, LONG_MAX) },
-  'fs.nr_open': { check: int(1, 1073741816) },
-  'fs.inotify.max_user_watches': { check: int(1, INT_MAX) },
-  'fs.inotify.max_user_instances': { check: int(1, INT_MAX) },
-  'vm.max_map_count': { check: int(0, INT_MAX) },
+  'fs.file-max': { limit: true, check: int(1, LONG_MAX) },
+  'fs.nr_open': { limit: true, check: int(1, 1073741816) },
+  'fs.inotify.max_user_watches': { limit: true, check: int(1, INT_MAX) },
+  'fs.inotify.max_user_instances': { limit: true, check: int(1, INT_MAX) },
+  'vm.max_map_count': { limit: true, check: int(0, INT_MAX) },
   'vm.swappiness': { check: int(0, 200) },
   'vm.overcommit_memory': { check: int(0, 2) },
-  'kernel.pid_max': { check: int(301, 4194304) },
-  'net.netfilter.nf_conntrack_max': { check: int(0, INT_MAX) },
-  'net.core.netdev_max_backlog': { check: int(0, INT_MAX) },
-  'net.core.rmem_max': { check: int(0, INT_MAX) },
-  'net.core.wmem_max': { check: int(0, INT_MAX) },
+  'kernel.pid_max': { limit: true, check: int(301, 4194304) },
+  'net.netfilter.nf_conntrack_max': { limit: true, check: int(0, INT_MAX) },
+  'net.core.netdev_max_backlog': { limit: true, check: int(0, INT_MAX) },
+  'net.core.rmem_max': { limit: true, check: int(0, INT_MAX) },
+  'net.core.wmem_max': { limit: true, check: int(0, INT_MAX) },
   'net.core.rmem_default': { check: int(0, INT_MAX) },
   'net.core.wmem_default': { check: int(0, INT_MAX) },
   // global although under net.ipv4: memory of the whole TCP/UDP stack, in pages
@@ -51,8 +53,8 @@ const KNOWN: Record<string, KnownKey> = {
   'net.ipv4.udp_mem': { scope: SysctlScope.NODE, check: ints(3, 0, LONG_MAX, true) },
 
   // per network namespace, unsafe for pods
-  'net.core.somaxconn': { scope: SysctlScope.NETWORK_NAMESPACE, check: int(0, INT_MAX) },
-  'net.ipv4.tcp_max_syn_backlog': { check: int(0, INT_MAX) },
+  'net.core.somaxconn': { limit: true, scope: SysctlScope.NETWORK_NAMESPACE, check: int(0, INT_MAX) },
+  'net.ipv4.tcp_max_syn_backlog': { limit: true, check: int(0, INT_MAX) },
   'net.ipv4.tcp_tw_reuse': { check: int(0, 2) },
   'net.ipv4.ip_forward': { check: int(0, 1) },
 
@@ -100,6 +102,11 @@ export function sysctlScope(key: string): SysctlScope {
 /** The first Kubernetes version whose safe set holds the key, or undefined when it is unsafe. */
 export function sysctlSafeSince(key: string): string | undefined {
   return KNOWN[key]?.safeSince;
+}
+
+/** Whether the key is a limit, where a higher value than the one asked for is no harm. */
+export function sysctlIsLimit(key: string): boolean {
+  return KNOWN[key]?.limit ?? false;
 }
 
 /** What is wrong with a value for a key, or undefined when it fits. */

@@ -84,6 +84,17 @@ export interface TunedNodePoolProps {
   readonly resources?: ContainerResources;
 
   /**
+   * Leave a limit alone where the node's value is already higher (`SysctlKey.isLimit`: fs.file-max,
+   * nf_conntrack_max, somaxconn, tcp_max_syn_backlog, ...): the values are floors. kube-proxy sets
+   * nf_conntrack_max to 32768 per core (more than 262144 from 9 cores on) and systemd raises
+   * fs.file-max to its maximum at boot; an exact value would lower both. Other keys are always
+   * set exactly.
+   *
+   * @default true
+   */
+  readonly keepHigherLimits?: boolean;
+
+  /**
    * Warn at synth time when a per-network-namespace key is set on the nodes but no pod in this
    * app sets it (pods do not see the node's value). Turn off when the workloads that need the keys
    * live in another app.
@@ -114,7 +125,7 @@ const MAX_NODES = 5000;
  *   `system-node-critical`. A privileged init container applies the values; a long-running
  *   container verifies them every `interval` and re-applies what drifted (kube-proxy rewrites
  *   `net.netfilter.nf_conntrack_max` when it starts), and its readiness probe fails while any value
- *   differs;
+ *   is not in place. Limits are floors: a node's higher value stays (`keepHigherLimits`);
  * - a ConfigMap with the values and the script;
  * - a ResourceQuota that lets the namespace run `system-node-critical` pods where that is limited.
  *
@@ -192,7 +203,9 @@ export class TunedNodePool extends Construct {
       },
     });
 
-    const conf = Object.entries(this.sysctls).map(([k, v]) => `${k}=${v}\n`).join('');
+    // "key>=value" asks the script for at least the value, "key=value" for exactly it
+    const keepHigher = props.keepHigherLimits ?? true;
+    const conf = keys.map(k => `${k.name}${keepHigher && k.isLimit ? '>=' : '='}${this.sysctls[k.name]}\n`).join('');
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: this.namespace, namespace: this.namespace, labels },
       data: { [CONF_FILE]: conf, [SCRIPT_FILE]: TUNING_SCRIPT },

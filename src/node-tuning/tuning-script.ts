@@ -12,9 +12,10 @@ export const MOUNT_PATH = '/etc/node-tuning';
 
 /** The script, with its three modes: apply (init container), verify (readiness), watch (main container). */
 export const TUNING_SCRIPT = `#!/bin/sh
-# Sets the kernel parameters listed in ${CONF_FILE} (one key=value per line) and checks them.
-#   apply   set every value once (init container)
-#   verify  fail while any value differs (readiness probe)
+# Sets the kernel parameters listed in ${CONF_FILE} and checks them. A line "key=value" asks for
+# exactly that value; "key>=value" for at least that value (a limit the node may already exceed).
+#   apply   set every value that is not in place (init container)
+#   verify  fail while any value is not in place (readiness probe)
 #   watch   every $INTERVAL_SECONDS seconds, re-apply what drifted: kube-proxy, for one,
 #           rewrites net.netfilter.nf_conntrack_max when it starts
 set -eu
@@ -27,10 +28,25 @@ words() {
   printf '%s' "$*"
 }
 
+# Reads the next line into key, value and atleast; false at the end of the file.
+next() {
+  IFS='=' read -r key value || return 1
+  atleast=
+  case "$key" in *'>') key="\${key%>}"; atleast=1 ;; esac
+}
+
+# Whether the kernel holds the value asked for; sets actual.
+in_place() {
+  actual="$(sysctl -n "$key" 2>/dev/null)" || { actual="(unreadable)"; return 1; }
+  actual="$(words "$actual")"
+  [ "$actual" = "$value" ] || { [ -n "$atleast" ] && [ "$actual" -ge "$value" ] 2>/dev/null; }
+}
+
 apply() {
   status=0
-  while IFS='=' read -r key value; do
+  while next; do
     [ -n "$key" ] || continue
+    in_place && continue
     sysctl -w "$key=$value" >/dev/null || { echo "cannot set $key to $value" >&2; status=1; }
   done < "$conf"
   return $status
@@ -38,13 +54,11 @@ apply() {
 
 verify() {
   status=0
-  while IFS='=' read -r key value; do
+  while next; do
     [ -n "$key" ] || continue
-    actual="$(sysctl -n "$key" 2>/dev/null)" || actual="(unreadable)"
-    if [ "$(words "$actual")" != "$value" ]; then
-      echo "$key is $(words "$actual"), want $value" >&2
-      status=1
-    fi
+    in_place && continue
+    echo "$key is $actual, want \${atleast:+at least }$value" >&2
+    status=1
   done < "$conf"
   return $status
 }

@@ -44,6 +44,15 @@ describe('SysctlKey', () => {
     expect(safeSince('net.ipv4.tcp_tw_reuse')).toBeUndefined();
   });
 
+  test('limits: a higher value than asked for does no harm', () => {
+    for (const key of ['fs.file-max', 'net.netfilter.nf_conntrack_max', 'net.core.somaxconn', 'net.ipv4.tcp_max_syn_backlog']) {
+      expect(SysctlKey.of(key).isLimit).toBe(true);
+    }
+    for (const key of ['net.ipv4.tcp_tw_reuse', 'net.ipv4.ip_local_port_range', 'vm.swappiness', 'net.ipv4.tcp_congestion_control']) {
+      expect(SysctlKey.of(key).isLimit).toBe(false);
+    }
+  });
+
   test('safety depends on the oldest kubelet', () => {
     const keepalive = SysctlKey.of('net.ipv4.tcp_keepalive_time');
     expect(keepalive.isSafeOn(27)).toBe(false);

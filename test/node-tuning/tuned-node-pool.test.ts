@@ -17,13 +17,13 @@ const STRATEGY_SYSCTLS = {
 };
 const DIGEST = 'sha256:' + 'ab'.repeat(32);
 
-/** The key=value pairs of the synthesized ConfigMap, as the script reads them. */
+/** The values of the synthesized ConfigMap, as the script reads them (`key=value` or `key>=value`). */
 function appliedValues(docs: any[], name = 'node-tuning'): Record<string, string> {
   const conf: string = findOne(docs, 'ConfigMap', name).data['sysctl.conf'];
   expect(conf.endsWith('\n')).toBe(true);
   return Object.fromEntries(conf.trimEnd().split('\n').map(line => {
     const i = line.indexOf('=');
-    return [line.slice(0, i), line.slice(i + 1)];
+    return [line.slice(0, i).replace(/>$/, ''), line.slice(i + 1)];
   }));
 }
 
@@ -46,6 +46,16 @@ describe('TunedNodePool', () => {
     expect(pool.sysctls).toEqual(STRATEGY_SYSCTLS);
     expect(TunedNodePool.DEFAULT_SYSCTLS).toEqual(STRATEGY_SYSCTLS);
     expect(pool.namespace).toBe('node-tuning');
+    // limits are floors: a node that already has more keeps it
+    expect(findOne(docs, 'ConfigMap').data['sysctl.conf']).toBe([
+      'fs.file-max>=2097152',
+      'net.netfilter.nf_conntrack_max>=262144',
+      'net.core.somaxconn>=32768',
+      'net.ipv4.tcp_max_syn_backlog>=16384',
+      'net.ipv4.tcp_tw_reuse=1',
+      'net.ipv4.ip_local_port_range=32768 60999',
+      '',
+    ].join('\n'));
 
     const spec = findOne(docs, 'DaemonSet').spec.template.spec;
     expect(spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
@@ -77,12 +87,15 @@ describe('TunedNodePool', () => {
         memory: { request: Size.mebibytes(8), limit: Size.mebibytes(16) },
         ephemeralStorage: { request: Size.mebibytes(1), limit: Size.mebibytes(2) },
       },
+      keepHigherLimits: false,
       warnNodeOnlyKeys: false,
     });
 
     // THEN
     const docs = synthValid(chart);
     expect(docs).toMatchSnapshot();
+    // every value exact
+    expect(findOne(docs, 'ConfigMap').data['sysctl.conf']).not.toContain('>=');
     expect(appliedValues(docs, 'mesh-node-tuning')).toEqual({
       'fs.file-max': '2097152',
       'net.netfilter.nf_conntrack_max': '262144',
@@ -373,9 +386,25 @@ esac
     run('apply');
     // what kube-proxy does when it starts
     fs.writeFileSync(path.join(dir, 'proc', 'net.netfilter.nf_conntrack_max'), '131072\n');
-    expect(run('verify')).toEqual({ status: 1, stderr: 'net.netfilter.nf_conntrack_max is 131072, want 262144\n' });
+    expect(run('verify')).toEqual({ status: 1, stderr: 'net.netfilter.nf_conntrack_max is 131072, want at least 262144\n' });
     run('apply');
     expect(run('verify').status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'proc', 'net.netfilter.nf_conntrack_max'), 'utf8')).toBe('262144\n');
+  });
+
+  test('a limit the node already exceeds stays; an exact key is set back', () => {
+    const { dir, run } = setUp();
+    run('apply');
+    // kube-proxy on 16 cores, systemd at boot, and a hand-made change
+    fs.writeFileSync(path.join(dir, 'proc', 'net.netfilter.nf_conntrack_max'), '524288\n');
+    fs.writeFileSync(path.join(dir, 'proc', 'fs.file-max'), '9223372036854775807\n');
+    fs.writeFileSync(path.join(dir, 'proc', 'net.ipv4.tcp_tw_reuse'), '2\n');
+    expect(run('verify')).toEqual({ status: 1, stderr: 'net.ipv4.tcp_tw_reuse is 2, want 1\n' });
+    run('apply');
+    expect(run('verify').status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'proc', 'net.netfilter.nf_conntrack_max'), 'utf8')).toBe('524288\n');
+    expect(fs.readFileSync(path.join(dir, 'proc', 'fs.file-max'), 'utf8')).toBe('9223372036854775807\n');
+    expect(fs.readFileSync(path.join(dir, 'proc', 'net.ipv4.tcp_tw_reuse'), 'utf8')).toBe('1\n');
   });
 
   test('apply fails when the kernel refuses a value', () => {
