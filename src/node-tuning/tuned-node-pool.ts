@@ -137,14 +137,14 @@ export class TunedNodePool extends Construct {
    * The strategy's kernel tuning for mesh nodes: more open files, a larger conntrack table, longer
    * accept and SYN queues, TIME_WAIT reuse and the full ephemeral port range.
    */
-  public static readonly DEFAULT_SYSCTLS: { [key: string]: string } = {
+  public static readonly DEFAULT_SYSCTLS: { [key: string]: string } = Object.freeze({
     'fs.file-max': '2097152',
     'net.netfilter.nf_conntrack_max': '262144',
     'net.core.somaxconn': '32768',
     'net.ipv4.tcp_max_syn_backlog': '16384',
     'net.ipv4.tcp_tw_reuse': '1',
     'net.ipv4.ip_local_port_range': '32768 60999',
-  };
+  });
 
   /** The namespace the tuner runs in. */
   public readonly namespace: string;
@@ -167,7 +167,7 @@ export class TunedNodePool extends Construct {
   public constructor(scope: Construct, id: string, props: TunedNodePoolProps = {}) {
     super(scope, id);
     this.namespace = checkDnsLabel(this, 'name', props.name ?? 'node-tuning');
-    this.sysctls = this.resolveSysctls(props);
+    this.sysctls = Object.freeze(this.resolveSysctls(props));
     const keys = Object.keys(this.sysctls).map(k => SysctlKey.of(k));
     const netns = keys.filter(k => k.scope === SysctlScope.NETWORK_NAMESPACE).map(k => k.name);
     this.podSysctls = PodSysctls.of(Object.fromEntries(netns.map(k => [k, this.sysctls[k]])));

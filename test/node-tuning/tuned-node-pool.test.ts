@@ -428,3 +428,9 @@ describe('TunedNodePool and other constructs', () => {
     expect(findAll(synthValid(chart), 'Namespace').map(n => n.metadata.name)).toEqual(['node-tuning', 'gateway-node-tuning']);
   });
 });
+
+test('the defaults and a pool\'s values cannot be changed behind its back', () => {
+  const pool = new TunedNodePool(testChart(), 'tuning', { warnNodeOnlyKeys: false });
+  expect(Object.isFrozen(TunedNodePool.DEFAULT_SYSCTLS)).toBe(true);
+  expect(Object.isFrozen(pool.sysctls)).toBe(true);
+});
