@@ -1,3 +1,4 @@
+export * from './common/alerts';
 export * from './common/labels';
 export * from './common/mesh-service';
 export * from './common/warnings';
@@ -8,6 +9,11 @@ export * from './control-plane/pilot-scaling';
 export * from './control-plane/profile';
 export * from './gitops/atomic-synth';
 export * from './gitops/sync-waves';
+export * from './node-tuning/node-health-alerts';
+export * from './node-tuning/pod-sysctls';
+export * from './node-tuning/sysctl-key';
+export * from './node-tuning/sysctl-scope';
+export * from './node-tuning/tuned-node-pool';
 export * from './observability/golden-signal-alerts';
 export * from './observability/kiali';
 export * from './observability/mesh-observability';

@@ -1,8 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/monitoring.coreos.com';
 import { checkDuration, formatDuration } from '../common/duration';
-import { MANAGED_BY } from '../common/labels';
+import { AlertRule, AlertSeverity, prometheusRule } from '../common/alerts';
 import { checkDnsLabel, invalid } from '../common/validation';
 
 /**
@@ -17,18 +16,6 @@ export class IstioMetrics {
   public static readonly REQUEST_DURATION_MILLISECONDS = 'istio_request_duration_milliseconds';
 
   private constructor() {}
-}
-
-/**
- * The `severity` label of an alert, which Alertmanager routes on.
- */
-export enum AlertSeverity {
-  /** Someone should act now (page). */
-  CRITICAL = 'critical',
-  /** Someone should look soon (ticket or chat). */
-  WARNING = 'warning',
-  /** For dashboards and inhibition only. */
-  INFO = 'info',
 }
 
 /**
@@ -151,35 +138,24 @@ export class GoldenSignalAlerts extends Construct {
       `> ${maxErrorRate}`,
     ].join('\n');
 
-    const rule = (alert: string, expr: string, summary: string, description: string) => ({
-      alert,
-      expr: PrometheusRuleSpecGroupsRulesExpr.fromString(expr),
-      for: formatDuration(pending),
-      labels: { severity },
-      annotations: { summary, description },
-    });
+    const rule = (alert: string, expr: string, summary: string, description: string): AlertRule =>
+      ({ alert, expr, for: pending, severity, summary, description });
 
-    this.prometheusRule = new PrometheusRule(this, 'Resource', {
-      metadata: {
-        name: `${this.serviceName}-golden-signals`,
-        namespace: this.namespace,
-        labels: { ...props.labels, 'app.kubernetes.io/managed-by': MANAGED_BY },
-      },
-      spec: {
-        groups: [{
-          name: `${service}.golden-signals`,
-          rules: [
-            rule(GoldenSignalAlerts.LATENCY_ALERT, latencyExpr,
-              `p99 latency of ${service} above ${latencyMs}ms`,
-              `The p99 request duration measured by the sidecars of ${service} is {{ $value | humanize }}ms ` +
-              `(threshold ${latencyMs}ms, for ${formatDuration(pending)}). Latency adds up hop by hop: look at its slowest dependency too.`),
-            rule(GoldenSignalAlerts.ERROR_RATIO_ALERT, errorExpr,
-              `5xx ratio of ${service} above ${maxErrorRate}%`,
-              `{{ $value | humanize }}% of the requests to ${service} over ${formatDuration(window)} were answered ` +
-              `with a 5xx status (threshold ${maxErrorRate}%, for ${formatDuration(pending)}).`),
-          ],
-        }],
-      },
+    this.prometheusRule = prometheusRule(this, 'Resource', {
+      name: `${this.serviceName}-golden-signals`,
+      namespace: this.namespace,
+      group: `${service}.golden-signals`,
+      labels: props.labels,
+      rules: [
+        rule(GoldenSignalAlerts.LATENCY_ALERT, latencyExpr,
+          `p99 latency of ${service} above ${latencyMs}ms`,
+          `The p99 request duration measured by the sidecars of ${service} is {{ $value | humanize }}ms ` +
+          `(threshold ${latencyMs}ms, for ${formatDuration(pending)}). Latency adds up hop by hop: look at its slowest dependency too.`),
+        rule(GoldenSignalAlerts.ERROR_RATIO_ALERT, errorExpr,
+          `5xx ratio of ${service} above ${maxErrorRate}%`,
+          `{{ $value | humanize }}% of the requests to ${service} over ${formatDuration(window)} were answered ` +
+          `with a 5xx status (threshold ${maxErrorRate}%, for ${formatDuration(pending)}).`),
+      ],
     });
   }
 }
