@@ -241,7 +241,7 @@ interface PlainTextException {
   readonly ports: number[];
 }
 
-/** Everything of a NetworkPolicy rule list that is also a key to find duplicates. */
+/** Rules in the order they were added, each once (rules are equal when their JSON is). */
 class RuleList<T> {
   private readonly rules = new Map<string, T>();
 
@@ -583,8 +583,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
 
     const clients = [...fromNamespaces.map(ns => `namespace ${ns}`), ...fromCidrs].join(', ');
     MeshWarnings.of(this).add(
-      `plain-text exception "${name}": ports ${ports.join(', ')} of pods ${JSON.stringify(selector)} accept ` +
-      `plain text (PERMISSIVE mTLS) from ${clients}; remove it once those clients run with a sidecar`);
+      `plain-text exception "${name}": pods ${JSON.stringify(selector)} accept plain text (PERMISSIVE mTLS) on ` +
+      `${ports.length === 1 ? 'port' : 'ports'} ${ports.join(', ')} from ${clients}; remove it once those clients run with a sidecar`);
   }
 
   private get identityContext(): IdentityContext {
@@ -655,7 +655,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       if (selected.names.length === 0) return []; // deployed by other means: nothing to compare with
       return exception.ports.filter(p => !selected.ports.has(p)).map(p => invalidMessage(
         `allowPlainText "${exception.name}" port`, p,
-        `no container of ${selected.names.join(', ')} (the pods ${JSON.stringify(exception.selector)} select) declares it; ` +
+        `the workloads its selector matches (${selected.names.join(', ')}) declare no such container port; ` +
         'port-level mTLS uses the workload (container) port, not the Service port'));
     });
   }
