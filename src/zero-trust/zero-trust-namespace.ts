@@ -499,8 +499,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     const namespace = checkDnsLabel(this, 'allowEgressToService namespace', service.namespace);
     const name = checkDnsLabel(this, 'allowEgressToService serviceName', service.serviceName);
     if (namespace === this.name) return;
-    this.addEgress(`${namespace}/${name}.${namespace}.svc.${this.clusterDomain}`, namespace, options,
-      `service ${namespace}/${name}`);
+    this.addEgress('allowEgressToService', `${namespace}/${name}`, namespace,
+      `${namespace}/${name}.${namespace}.svc.${this.clusterDomain}`, options);
   }
 
   /**
@@ -511,7 +511,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
   public allowEgressToNamespace(namespace: string, options: EgressOptions = {}): void {
     checkDnsLabel(this, 'allowEgressToNamespace namespace', namespace);
     if (namespace === this.name) return;
-    this.addEgress(`${namespace}/*`, namespace, options, `namespace ${namespace}`);
+    this.addEgress('allowEgressToNamespace', namespace, namespace, `${namespace}/*`, options);
   }
 
   /**
@@ -614,11 +614,12 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     return this.ingressRules.add(rule);
   }
 
-  private addEgress(host: string, namespace: string, options: EgressOptions, description: string): void {
+  /** Declares an in-mesh destination: a Sidecar egress host and a NetworkPolicy egress rule. */
+  private addEgress(method: string, destination: string, namespace: string, host: string, options: EgressOptions): void {
     const ports = this.checkPorts('ports', options.ports);
     const key = JSON.stringify([host, ports]);
     if (this.egressDeclarations.has(key)) {
-      throw invalid(this, 'allowEgressTo', describe(description, { ports }), 'the same allow rule was added twice; remove one of the calls');
+      throw invalid(this, method, describe(destination, options), 'the same allow rule was added twice; remove one of the calls');
     }
     this.egressDeclarations.add(key);
     this.egressRules.add({ to: [namespacePeer(namespace, this.name)], ...ports ? { ports: tcpPorts(ports) } : {} });

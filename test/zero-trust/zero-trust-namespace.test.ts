@@ -432,4 +432,188 @@ describe('ZeroTrustNamespace', () => {
     expect(findOne(docs, 'PeerAuthentication').metadata.annotations).toEqual({ owner: 'platform' });
     expect(findOne(docs, 'NetworkPolicy', 'default-deny').metadata.annotations).toEqual({ owner: 'platform' });
   });
+
+  describe('bad input', () => {
+    const make = (props: Partial<ConstructorParameters<typeof ZeroTrustNamespace>[2]> = {}) =>
+      new ZeroTrustNamespace(testChart(), 'payments', { name: 'payments', ...props });
+
+    test('a name that is not an RFC 1123 label', () => {
+      expect(() => make({ name: 'Payments_Team' }))
+        .toThrow('test/payments: invalid name "Payments_Team": must be an RFC 1123 label');
+    });
+
+    test('the mesh root namespace as a zero-trust namespace', () => {
+      expect(() => make({ name: 'istio-system' }))
+        .toThrow('test/payments: invalid name "istio-system": a zero-trust namespace cannot be the mesh root namespace');
+      expect(() => make({ rootNamespace: 'Mesh Root' })).toThrow('test/payments: invalid rootNamespace "Mesh Root": must be an RFC 1123 label');
+    });
+
+    test('a revision that is not an RFC 1123 label', () => {
+      expect(() => make({ revision: '1.30' })).toThrow('test/payments: invalid revision "1.30": must be an RFC 1123 label');
+    });
+
+    test('injection label and revision both requested', () => {
+      expect(() => make({ revision: '1-30', labels: { 'istio-injection': 'enabled' } }))
+        .toThrow('test/payments: invalid labels {"istio-injection":"enabled"}: injection label and revision both requested; ' +
+          'istio-injection takes precedence over istio.io/rev');
+      expect(() => make({ labels: { 'istio.io/rev': '1-30' } }))
+        .toThrow('test/payments: invalid labels {"istio.io/rev":"1-30"}: set istio.io/rev with the \'revision\' prop');
+    });
+
+    test('injection label added later next to a revision fails the synth', () => {
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments', revision: '1-30' });
+      ns.metadata.addLabel('istio-injection', 'enabled');
+      expect(() => synthValid(chart)).toThrow(/\[test\/payments\] invalid labels \{.*\}: injection label and revision both requested/);
+    });
+
+    test('injection turned off', () => {
+      expect(() => make({ labels: { 'istio-injection': 'disabled' } }))
+        .toThrow('test/payments: invalid labels {"istio-injection":"disabled"}: a zero-trust namespace needs sidecar injection');
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+      ns.metadata.addLabel('istio-injection', 'disabled');
+      expect(() => synthValid(chart)).toThrow('a zero-trust namespace needs sidecar injection');
+    });
+
+    test('Pod Security labels given as labels', () => {
+      expect(() => make({ labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } }))
+        .toThrow("test/payments: invalid labels {\"pod-security.kubernetes.io/enforce\":\"privileged\"}: set pod-security.kubernetes.io/enforce with the 'podSecurity' prop");
+    });
+
+    test('a malformed trust domain or cluster domain', () => {
+      expect(() => make({ trustDomain: 'spiffe://cluster.local' }))
+        .toThrow('test/payments: invalid trustDomain "spiffe://cluster.local": must be a SPIFFE trust domain');
+      expect(() => make({ trustDomain: 'Cluster.Local' })).toThrow('invalid trustDomain "Cluster.Local"');
+      expect(() => make({ clusterDomain: 'cluster.local.' }))
+        .toThrow('test/payments: invalid clusterDomain "cluster.local.": must be an RFC 1123 subdomain');
+      expect(() => ZeroTrustNamespace.fromName(testChart(), 'shop', 'shop', { trustDomain: 'a/b' }))
+        .toThrow('test/shop: invalid trustDomain "a/b": must be a SPIFFE trust domain');
+    });
+
+    test('a malformed principal', () => {
+      const ns = make();
+      for (const principal of ['spiffe://cluster.local/ns/shop/sa/web', 'cluster.local/ns/shop/sa/*', 'cluster.local/shop/web', 'cluster.local/ns/shop/sa/']) {
+        expect(() => ns.allowFrom(WorkloadIdentity.principal(principal)))
+          .toThrow(`test/payments: invalid source principal "${principal}": must be "<trustDomain>/ns/<namespace>/sa/<serviceAccount>"`);
+      }
+      expect(() => ns.allowFrom(WorkloadIdentity.principal('cluster.local/ns/Shop/sa/web')))
+        .toThrow('test/payments: invalid source principal namespace "Shop": must be an RFC 1123 label');
+    });
+
+    test('a malformed service account or namespace of a source', () => {
+      const ns = make();
+      expect(() => ns.allowFrom(WorkloadIdentity.serviceAccount('shop', 'Web_Frontend')))
+        .toThrow('test/payments: invalid source serviceAccount "Web_Frontend": must be a Kubernetes ServiceAccount name');
+      expect(() => ns.allowFrom(WorkloadIdentity.serviceAccount('shop.prod', 'web')))
+        .toThrow('test/payments: invalid source namespace "shop.prod": must be an RFC 1123 label');
+      expect(() => ns.allowFrom(WorkloadIdentity.namespace('')))
+        .toThrow('test/payments: invalid source namespace "": must be an RFC 1123 label');
+      expect(() => ns.allowFrom(WorkloadIdentity.ingressGateway({ serviceAccount: 'gw/sa' })))
+        .toThrow('test/payments: invalid ingressGateway serviceAccount "gw/sa"');
+    });
+
+    test('ports outside 1-65535', () => {
+      const ns = make();
+      const source = WorkloadIdentity.namespace('shop');
+      expect(() => ns.allowFrom(source, { ports: [0] })).toThrow('test/payments: invalid ports 0: must be an integer port from 1 to 65535');
+      expect(() => ns.allowFrom(source, { ports: [65536] })).toThrow('test/payments: invalid ports 65536: must be an integer port from 1 to 65535');
+      expect(() => ns.allowFrom(source, { ports: [] })).toThrow('test/payments: invalid ports []: must list at least one port');
+      expect(() => ns.allowEgressTo('api.stripe.com', 70000)).toThrow('test/payments: invalid allowEgressTo port 70000');
+      expect(() => ns.allowEgressToNamespace('audit', { ports: [8080.5] })).toThrow('test/payments: invalid ports 8080.5');
+      expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [-1], fromNamespaces: ['legacy'] }))
+        .toThrow('test/payments: invalid allowPlainText ports -1: must be an integer port from 1 to 65535');
+    });
+
+    test('methods and paths that Istio would not match', () => {
+      const ns = make();
+      expect(() => ns.allowFrom(WorkloadIdentity.namespace('shop'), { methods: ['get'] }))
+        .toThrow('test/payments: invalid methods ["get"]: must be upper-case HTTP methods');
+      expect(() => ns.allowFrom(WorkloadIdentity.namespace('shop'), { paths: ['api/v1'] }))
+        .toThrow('test/payments: invalid paths ["api/v1"]: must be paths starting with "/"');
+    });
+
+    test('the same allow rule added twice', () => {
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+      ns.allowFrom(WorkloadIdentity.serviceAccount('shop', 'web'), { ports: [8080, 9090] });
+      expect(() => ns.allowFrom(WorkloadIdentity.serviceAccount('shop', 'web'), { ports: [9090, 8080] }))
+        .toThrow('test/payments: invalid allowFrom "service account shop/web ports 9090,8080": the same allow rule was added twice; remove one of the calls');
+      const web = new FakeService(chart, 'web', 'web', 'shop', 'web');
+      expect(() => ns.allowFrom(WorkloadIdentity.ofService(web), { ports: [8080, 9090] })).toThrow('the same allow rule was added twice');
+
+      ns.allowEgressTo('api.stripe.com', 443);
+      expect(() => ns.allowEgressTo('api.stripe.com', 443, { protocol: ExternalProtocol.HTTPS }))
+        .toThrow('test/payments: invalid allowEgressTo "api.stripe.com:443": the same allow rule was added twice');
+      ns.allowEgressToService(new FakeService(chart, 'ledger', 'ledger', 'finance', 'ledger'));
+      expect(() => ns.allowEgressToService(new FakeService(chart, 'ledger2', 'ledger', 'finance', 'ledger')))
+        .toThrow('test/payments: invalid allowEgressToService "finance/ledger": the same allow rule was added twice');
+      ns.allowEgressToNamespace('audit', { ports: [443] });
+      expect(() => ns.allowEgressToNamespace('audit', { ports: [443] }))
+        .toThrow('test/payments: invalid allowEgressToNamespace "audit ports 443": the same allow rule was added twice');
+      ns.allowMetricsScrapingFrom('monitoring');
+      expect(() => ns.allowMetricsScrapingFrom('monitoring'))
+        .toThrow('test/payments: invalid allowMetricsScrapingFrom "monitoring": the same allow rule was added twice');
+      ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromNamespaces: ['legacy'] });
+      expect(() => ns.allowPlainText('legacy', { selector: { app: 'reports' }, ports: [8080], fromNamespaces: ['legacy'] }))
+        .toThrow('test/payments: invalid allowPlainText name "legacy": the same exception was added twice');
+      expect(() => ns.allowPlainText('legacy-2', { selector: { app: 'billing' }, ports: [8081], fromNamespaces: ['legacy'] }))
+        .toThrow('test/payments: invalid allowPlainText selector {"app":"billing"}: already used by the exception "legacy"');
+    });
+
+    test('a PERMISSIVE port that no workload of the app exposes', () => {
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+      new Deployment(chart, 'billing', {
+        metadata: { namespace: 'payments' },
+        podMetadata: { labels: { app: 'billing' } },
+        containers: [{ image: 'billing', portNumber: 8080 }],
+      });
+      // the Service port, not the container port
+      ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [80, 8080], fromNamespaces: ['legacy'] });
+      expect(() => synthValid(chart)).toThrow(
+        /\[test\/payments\] invalid allowPlainText "legacy" port 80: the workloads its selector matches \(Deployment\/test-billing-\w+\) declare no such container port; port-level mTLS uses the workload \(container\) port, not the Service port/);
+    });
+
+    test('a plain-text exception without clients, selector or valid addresses', () => {
+      const ns = make();
+      expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080] }))
+        .toThrow('test/payments: invalid allowPlainText "legacy": say where the legacy clients run with fromNamespaces or fromCidrs');
+      expect(() => ns.allowPlainText('legacy', { selector: {}, ports: [8080], fromNamespaces: ['legacy'] }))
+        .toThrow('test/payments: invalid allowPlainText selector {}: must be at least one pod label, without wildcards');
+      expect(() => ns.allowPlainText('legacy', { selector: { app: 'bill*' }, ports: [8080], fromNamespaces: ['legacy'] }))
+        .toThrow('invalid allowPlainText selector {"app":"bill*"}');
+      expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [], fromNamespaces: ['legacy'] }))
+        .toThrow('test/payments: invalid allowPlainText ports []: must list at least one port');
+      expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromCidrs: ['10.0.0.0/33'] }))
+        .toThrow('test/payments: invalid allowPlainText fromCidrs "10.0.0.0/33": must be an IPv4 or IPv6 CIDR block');
+      expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromCidrs: ['10.0.0.1'] }))
+        .toThrow('invalid allowPlainText fromCidrs "10.0.0.1"');
+      expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromNamespaces: ['Legacy'] }))
+        .toThrow('test/payments: invalid allowPlainText fromNamespaces ["Legacy"]: must be namespace names');
+      expect(() => ns.allowPlainText('Legacy', { selector: { app: 'billing' }, ports: [8080], fromNamespaces: ['legacy'] }))
+        .toThrow('test/payments: invalid allowPlainText name "Legacy": must be an RFC 1123 label');
+    });
+
+    test.each([
+      'https://api.stripe.com', 'api.stripe.com:443', 'stripe', '*', '*.', '10.0.0.1', 'Api.Stripe.com', 'api.*.com', 'api..com',
+    ])('an external host that is not a DNS name or wildcard: %s', host => {
+      expect(() => make().allowEgressTo(host, 443))
+        .toThrow(`test/payments: invalid allowEgressTo host ${JSON.stringify(host)}: must be a fully qualified DNS name`);
+    });
+
+    test('a reference with a malformed name', () => {
+      expect(() => ZeroTrustNamespace.fromName(testChart(), 'shop', 'Shop'))
+        .toThrow('test/shop: invalid name "Shop": must be an RFC 1123 label');
+    });
+
+    test('a destination with a malformed namespace or service name', () => {
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+      expect(() => ns.allowEgressToService(new FakeService(chart, 'bad', 'Ledger', 'finance', 'ledger')))
+        .toThrow('test/payments: invalid allowEgressToService serviceName "Ledger": must be an RFC 1123 label');
+      expect(() => ns.allowEgressToNamespace('fin ance')).toThrow('test/payments: invalid allowEgressToNamespace namespace "fin ance"');
+      expect(() => ns.allowMetricsScrapingFrom('Monitoring')).toThrow('test/payments: invalid allowMetricsScrapingFrom namespace "Monitoring"');
+    });
+  });
 });
