@@ -100,8 +100,8 @@ export interface ZeroTrustNamespaceProps {
   readonly podSecurity?: PodSecurityLevel;
 
   /**
-   * More labels for the Namespace. Injection and Pod Security labels come from `revision` and
-   * `podSecurity` and cannot be set here.
+   * More labels for the Namespace. The injection and Pod Security labels come from `revision` and
+   * `podSecurity`, not from here.
    *
    * @default - only the injection and Pod Security labels
    */

@@ -3,7 +3,7 @@ import { Deployment, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
   ExternalProtocol, IMeshService, IZeroTrustNamespace, OutboundTrafficMode, PodSecurityLevel, WorkloadIdentity,
-  ZeroTrustNamespace,
+  ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
 
@@ -133,6 +133,36 @@ describe('ZeroTrustNamespace', () => {
     expect(findAll(docs, 'ServiceEntry').map(d => d.metadata.name)).toEqual(['external-api.stripe.com', 'external-wildcard.googleapis.com']);
     expect(findAll(docs, 'PeerAuthentication').map(d => d.metadata.name)).toEqual(['default', 'plain-text-legacy-billing']);
     expect(warningsOf(chart)).toHaveLength(1);
+  });
+
+  test('the README example synthesizes valid documents', () => {
+    // GIVEN the example of README.md, section ZeroTrustNamespace
+    const chart = testChart();
+    new ZeroTrustMesh(chart, 'mesh');
+
+    // WHEN
+    const payments = new ZeroTrustNamespace(chart, 'namespace', { name: 'payments' });
+    payments.allowFrom(WorkloadIdentity.ingressGateway(), { ports: [8080] });
+    payments.allowFrom(WorkloadIdentity.serviceAccount('shop', 'checkout'), {
+      ports: [8080], methods: ['POST'], paths: ['/v1/charges'],
+    });
+    payments.allowMetricsScrapingFrom('monitoring');
+    payments.allowEgressTo('api.stripe.com', 443);
+
+    // THEN
+    const docs = synthValid(chart);
+    expect(docs.map(d => `${d.kind}/${d.metadata.namespace}/${d.metadata.name}`)).toEqual([
+      'PeerAuthentication/istio-system/default',
+      'Namespace/undefined/payments',
+      'PeerAuthentication/payments/default',
+      'AuthorizationPolicy/payments/allow-nothing',
+      'Sidecar/payments/default',
+      'NetworkPolicy/payments/default-deny',
+      'NetworkPolicy/payments/allow-ingress',
+      'NetworkPolicy/payments/allow-egress',
+      'AuthorizationPolicy/payments/allow-by-identity',
+      'ServiceEntry/payments/external-api.stripe.com',
+    ]);
   });
 
   describe('sidecar injection', () => {
