@@ -24,6 +24,7 @@ export interface ResolvedIdentity {
   readonly peer: k8s.NetworkPolicyPeer;
 }
 
+const LABEL_NAME = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // SPIFFE ID spec, section 2.1: a trust domain is lowercase letters, digits, '.', '-' and '_'.
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
@@ -94,6 +95,25 @@ export function checkExternalHost(scope: IConstruct, field: string, value: strin
       'no scheme, port, path or IP address');
   }
   return value;
+}
+
+/**
+ * Checks Kubernetes labels (keys `[prefix/]name`, values of at most 63 characters) and returns a
+ * copy. Istio selectors also forbid `*`, which the syntax already excludes.
+ */
+export function checkLabels(scope: IConstruct, field: string, labels: { [key: string]: string }, allowEmpty: boolean): { [key: string]: string } {
+  const entries = Object.entries(labels ?? {});
+  const valid = (allowEmpty || entries.length > 0) && entries.every(([key, value]) => {
+    const [prefix, name, extra] = key.includes('/') ? key.split('/') : [undefined, key];
+    return extra === undefined && (prefix === undefined || isDnsSubdomain(prefix)) &&
+      LABEL_NAME.test(name) && typeof value === 'string' && (value === '' || LABEL_NAME.test(value));
+  });
+  if (!valid) {
+    throw invalid(scope, field, labels,
+      `must be Kubernetes labels${allowEmpty ? '' : ', at least one,'}: keys "[prefix/]name" and values of at most 63 ` +
+      "letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. { app: \"billing\" })");
+  }
+  return { ...labels };
 }
 
 /** Checks an IPv4 or IPv6 CIDR block and returns it. */

@@ -33,7 +33,12 @@ export function selectWorkloads(scope: IConstruct, namespace: string, selector: 
   const ports = new Set<number>();
   for (const c of scope.node.root.node.findAll()) {
     if (!ApiObject.isApiObject(c) || !(c.kind in POD_TEMPLATE) || c.metadata.namespace !== namespace) continue;
-    const template = POD_TEMPLATE[c.kind](c.toJson());
+    let template: any;
+    try {
+      template = POD_TEMPLATE[c.kind](c.toJson());
+    } catch {
+      continue; // a workload that cannot render yet reports its own error at synth
+    }
     if (!template?.spec) continue;
     const labels: { [key: string]: string } = template.metadata?.labels ?? {};
     if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;

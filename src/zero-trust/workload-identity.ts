@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { checkPrincipal, checkServiceAccountName, IdentityContext, namespacePeer, ResolvedIdentity } from './identity-checks';
+import { checkLabels, checkPrincipal, checkServiceAccountName, IdentityContext, namespacePeer, ResolvedIdentity } from './identity-checks';
 import { IMeshService } from '../common/mesh-service';
 import { checkDnsLabel } from '../common/validation';
 
@@ -86,11 +86,11 @@ export class WorkloadIdentity {
       const namespace = checkDnsLabel(scope, 'ingressGateway namespace', options.namespace ?? context.rootNamespace);
       const serviceAccount = checkServiceAccountName(scope, 'ingressGateway serviceAccount',
         options.serviceAccount ?? 'istio-ingressgateway-service-account');
-      const podLabels = options.podLabels ?? { istio: 'ingressgateway' };
+      const podLabels = checkLabels(scope, 'ingressGateway podLabels', options.podLabels ?? { istio: 'ingressgateway' }, false);
       return {
         description: `ingress gateway ${namespace}/${serviceAccount}`,
         source: { principals: [`${context.trustDomain}/ns/${namespace}/sa/${serviceAccount}`] },
-        peer: { ...namespacePeer(namespace, context.namespace), podSelector: { matchLabels: { ...podLabels } } },
+        peer: { ...namespacePeer(namespace, context.namespace), podSelector: { matchLabels: podLabels } },
       };
     });
   }

@@ -1,7 +1,9 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import { k8s, Namespace } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { checkCidr, checkDnsSubdomain, checkExternalHost, checkTrustDomain, IdentityContext, namespacePeer } from './identity-checks';
+import {
+  checkCidr, checkDnsSubdomain, checkExternalHost, checkLabels, checkTrustDomain, IdentityContext, namespacePeer,
+} from './identity-checks';
 import { selectWorkloads } from './namespace-workloads';
 import { WorkloadIdentity } from './workload-identity';
 import {
@@ -327,6 +329,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
   public constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
     super(scope, id, { metadata: { name: props.name } });
     checkDnsLabel(this, 'name', props.name);
+    // A Namespace is cluster-scoped, but cdk8s gives it the chart's namespace, if the chart has one.
+    if (this.metadata.namespace !== undefined) this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     this.rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? 'istio-system');
     if (this.rootNamespace === props.name) {
       throw invalid(this, 'name', props.name,
@@ -337,7 +341,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     this.clusterDomain = checkDnsSubdomain(this, 'clusterDomain', props.clusterDomain ?? 'cluster.local');
     if (props.revision !== undefined) checkDnsLabel(this, 'revision', props.revision);
 
-    const labels = { ...props.labels ?? {} };
+    const labels = checkLabels(this, 'labels', props.labels ?? {}, true);
     const reserved = reservedLabelProblem(labels, props.revision);
     if (reserved) throw invalid(this, 'labels', props.labels, reserved);
     const injection: { [key: string]: string } = props.revision !== undefined
@@ -531,7 +535,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     if (this.plainText.some(e => e.name === name)) {
       throw invalid(this, 'allowPlainText name', name, 'the same exception was added twice; use one name per exception');
     }
-    const selector = checkSelector(this, 'allowPlainText selector', options.selector);
+    const selector = checkLabels(this, 'allowPlainText selector', options.selector, false);
     const same = this.plainText.find(e => JSON.stringify(sortKeys(e.selector)) === JSON.stringify(sortKeys(selector)));
     if (same) {
       throw invalid(this, 'allowPlainText selector', selector,
@@ -707,15 +711,6 @@ function checkList(scope: IConstruct, field: string, values: string[] | undefine
   if (values === undefined) return undefined;
   if (values.length === 0 || !values.every(v => typeof v === 'string' && ok(v))) throw invalid(scope, field, values, rule);
   return [...new Set(values)].sort();
-}
-
-function checkSelector(scope: IConstruct, field: string, selector: { [key: string]: string }): { [key: string]: string } {
-  const entries = Object.entries(selector ?? {});
-  // Istio's CRD: non-empty keys, no wildcards, values of at most 63 characters
-  if (entries.length === 0 || entries.some(([k, v]) => k.length === 0 || k.includes('*') || typeof v !== 'string' || v.includes('*') || v.length > 63)) {
-    throw invalid(scope, field, selector, 'must be at least one pod label, without wildcards (e.g. { app: "billing" })');
-  }
-  return { ...selector };
 }
 
 function sortKeys(o: { [key: string]: string }): [string, string][] {

@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { Deployment, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
@@ -179,6 +179,15 @@ describe('ZeroTrustNamespace', () => {
       new ZeroTrustNamespace(chart, 'payments', { name: 'payments', labels: { 'istio-injection': 'enabled' } });
       expect(findOne(synthValid(chart), 'Namespace').metadata.labels['istio-injection']).toBe('enabled');
     });
+  });
+
+  test('the Namespace stays cluster-scoped in a chart with a namespace', () => {
+    const chart = new Chart(Testing.app(), 'apps', { namespace: 'apps' });
+    new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+    const docs = synthValid(chart);
+    expect(findOne(docs, 'Namespace').metadata).not.toHaveProperty('namespace');
+    // its policies live in the namespace itself, not in the chart's
+    expect(findOne(docs, 'Sidecar').metadata.namespace).toBe('payments');
   });
 
   test('Pod Security level applies to enforce, audit and warn', () => {
@@ -511,6 +520,14 @@ describe('ZeroTrustNamespace', () => {
         .toThrow("test/payments: invalid labels {\"pod-security.kubernetes.io/enforce\":\"privileged\"}: set pod-security.kubernetes.io/enforce with the 'podSecurity' prop");
     });
 
+    test('labels that are not Kubernetes labels', () => {
+      expect(() => make({ labels: { 'team/name/x': 'payments' } }))
+        .toThrow('test/payments: invalid labels {"team/name/x":"payments"}: must be Kubernetes labels: keys "[prefix/]name"');
+      expect(() => make({ labels: { team: 'a'.repeat(64) } })).toThrow('invalid labels');
+      expect(() => make().allowFrom(WorkloadIdentity.ingressGateway({ podLabels: {} })))
+        .toThrow('test/payments: invalid ingressGateway podLabels {}: must be Kubernetes labels, at least one,');
+    });
+
     test('a malformed trust domain or cluster domain', () => {
       expect(() => make({ trustDomain: 'spiffe://cluster.local' }))
         .toThrow('test/payments: invalid trustDomain "spiffe://cluster.local": must be a SPIFFE trust domain');
@@ -610,7 +627,7 @@ describe('ZeroTrustNamespace', () => {
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080] }))
         .toThrow('test/payments: invalid allowPlainText "legacy": say where the legacy clients run with fromNamespaces or fromCidrs');
       expect(() => ns.allowPlainText('legacy', { selector: {}, ports: [8080], fromNamespaces: ['legacy'] }))
-        .toThrow('test/payments: invalid allowPlainText selector {}: must be at least one pod label, without wildcards');
+        .toThrow('test/payments: invalid allowPlainText selector {}: must be Kubernetes labels, at least one,');
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'bill*' }, ports: [8080], fromNamespaces: ['legacy'] }))
         .toThrow('invalid allowPlainText selector {"app":"bill*"}');
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [], fromNamespaces: ['legacy'] }))
