@@ -427,9 +427,10 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
   }
 
   /**
-   * Allows calls from a workload identity (mTLS-authenticated), optionally narrowed to ports,
-   * methods and paths. Adds the rule to the AuthorizationPolicy `allow-by-identity` and its
-   * L3/L4 mirror (the source's namespace, and the ports) to the NetworkPolicy `allow-ingress`.
+   * Allows calls from a workload identity, optionally narrowed to ports, methods and paths.
+   *
+   * Adds an ALLOW rule on the mTLS identity to the AuthorizationPolicy `allow-by-identity`, and
+   * its L3/L4 mirror (the source's namespace, the ports) to the NetworkPolicy `allow-ingress`.
    */
   public allowFrom(identity: WorkloadIdentity, options: AllowOptions = {}): void {
     const source = identity._resolve(this, this.identityContext);
@@ -457,9 +458,10 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
   }
 
   /**
-   * Allows Prometheus in a namespace to scrape the pods' metrics: pilot-agent's merged metrics
-   * (15020) and Envoy's (15090). The sidecar does not capture these ports, so only the
-   * NetworkPolicy `allow-ingress` needs a rule.
+   * Allows Prometheus in a namespace to scrape the pods' metrics.
+   *
+   * Opens pilot-agent's merged metrics (15020) and Envoy's (15090) in the NetworkPolicy
+   * `allow-ingress`. The sidecar does not capture these ports, so no mTLS or authorization applies.
    *
    * @param namespace the namespace Prometheus runs in
    */
@@ -471,9 +473,11 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
   }
 
   /**
-   * Allows calls to an external host on one port: a ServiceEntry (visible to this namespace only),
-   * and NetworkPolicy egress to any address on that port, because a NetworkPolicy cannot name a
-   * host; the sidecar (REGISTRY_ONLY) is what keeps other hosts out. Call it once per port.
+   * Allows calls to an external host on one port.
+   *
+   * Emits a ServiceEntry visible to this namespace only, and NetworkPolicy egress to any address
+   * on that port: a NetworkPolicy cannot name a host, so the Sidecar's REGISTRY_ONLY mode is what
+   * keeps other hosts out. Call it once per port.
    *
    * @param host a DNS name such as "api.stripe.com", or a wildcard such as "*.googleapis.com"
    * @param port the port the application connects to
@@ -496,8 +500,10 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
   }
 
   /**
-   * Allows calls to a mesh service in another namespace: its host joins the Sidecar's egress
-   * hosts, its namespace the NetworkPolicy egress. A service of this namespace is already allowed.
+   * Allows calls to a mesh service of another namespace.
+   *
+   * Its host joins the Sidecar's egress hosts, its namespace the NetworkPolicy `allow-egress`.
+   * A service of this namespace is already allowed.
    */
   public allowEgressToService(service: IMeshService, options: EgressOptions = {}): void {
     const namespace = checkDnsLabel(this, 'allowEgressToService namespace', service.namespace);
@@ -519,10 +525,9 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
   }
 
   /**
-   * Lets legacy clients without a sidecar call some ports of some workloads in plain text: a
-   * temporary exception, reported as a warning at every synth.
+   * Lets legacy clients without a sidecar call some workload ports in plain text.
    *
-   * Emits PeerAuthentication `plain-text-<name>` (STRICT, the ports PERMISSIVE), an
+   * A temporary exception, reported as a warning at every synth. Emits PeerAuthentication `plain-text-<name>` (STRICT, the ports PERMISSIVE), an
    * AuthorizationPolicy `plain-text-<name>` that allows requests without a peer identity on those
    * ports (from `fromCidrs` when no namespace is given), and their NetworkPolicy ingress rule.
    * When the app itself declares workloads in this namespace that match `selector`, synth fails if
