@@ -393,6 +393,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     });
 
+    // Kubelet probes need no rule: Istio rewrites them to the sidecar agent, and a NetworkPolicy
+    // never blocks a pod's own node (Kubernetes docs, "Network Policies", what you can't do).
     if (props.rootNamespaceIngress ?? true) {
       this.addIngressRule({ from: [namespacePeer(this.rootNamespace, this.name)] });
     }
@@ -547,8 +549,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
         `already used by the exception "${same.name}": Istio applies only the oldest workload PeerAuthentication ` +
         'of a pod, so give all its ports to one exception');
     }
+    if (!options.ports?.length) throw invalid(this, 'allowPlainText ports', options.ports, 'must list at least one port');
     const ports = this.checkPorts('allowPlainText ports', options.ports) ?? [];
-    if (ports.length === 0) throw invalid(this, 'allowPlainText ports', options.ports, 'must list at least one port');
     const fromNamespaces = checkList(this, 'allowPlainText fromNamespaces', options.fromNamespaces, isDnsLabel,
       'must be namespace names (RFC 1123 labels)') ?? [];
     const fromCidrs = (options.fromCidrs ?? []).map(c => checkCidr(this, 'allowPlainText fromCidrs', c));
@@ -637,8 +639,12 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
 
   private serviceEntry(host: string, ports: Map<number, ExternalProtocol>): void {
     const wildcard = host.startsWith('*.');
+    const name = `external-${wildcard ? 'wildcard' + host.slice(1) : host}`;
+    if (name.length > 253) {
+      throw invalid(this, 'allowEgressTo host', host, `too long: the ServiceEntry name "${name.slice(0, 20)}..." would exceed 253 characters`);
+    }
     new ServiceEntry(this, `External-${host}`, {
-      metadata: { name: `external-${wildcard ? 'wildcard' + host.slice(1) : host}`, namespace: this.name },
+      metadata: { name, namespace: this.name },
       spec: {
         hosts: [host],
         exportTo: ['.'],

@@ -631,7 +631,7 @@ describe('ZeroTrustNamespace', () => {
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'bill*' }, ports: [8080], fromNamespaces: ['legacy'] }))
         .toThrow('invalid allowPlainText selector {"app":"bill*"}');
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [], fromNamespaces: ['legacy'] }))
-        .toThrow('test/payments: invalid allowPlainText ports []: must list at least one port');
+        .toThrow(/test\/payments: invalid allowPlainText ports \[\]: must list at least one port$/);
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromCidrs: ['10.0.0.0/33'] }))
         .toThrow('test/payments: invalid allowPlainText fromCidrs "10.0.0.0/33": must be an IPv4 or IPv6 CIDR block');
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromCidrs: ['10.0.0.1'] }))
@@ -647,6 +647,12 @@ describe('ZeroTrustNamespace', () => {
     ])('an external host that is not a DNS name or wildcard: %s', host => {
       expect(() => make().allowEgressTo(host, 443))
         .toThrow(`test/payments: invalid allowEgressTo host ${JSON.stringify(host)}: must be a fully qualified DNS name`);
+    });
+
+    test('an external host too long for a ServiceEntry name', () => {
+      const host = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.com`;
+      expect(() => make().allowEgressTo(host, 443))
+        .toThrow(`test/payments: invalid allowEgressTo host "${host}": too long: the ServiceEntry name "external-aaaaaaaaaaa..." would exceed 253 characters`);
     });
 
     test('a reference with a malformed name', () => {
