@@ -19,4 +19,6 @@ export * from './observability/kiali';
 export * from './observability/mesh-observability';
 export * from './observability/mesh-telemetry';
 export * from './observability/scraping';
+export * from './zero-trust/workload-identity';
 export * from './zero-trust/zero-trust-mesh';
+export * from './zero-trust/zero-trust-namespace';

@@ -1,6 +1,6 @@
 // README examples compile: every ```ts block is type-checked against the library's sources.
 // A block with imports is a whole program; a block without imports is a fragment that may use
-// the well-known example variables below (`app`, `chart`, `observability`, `canary`), the cdk8s
+// the well-known example variables below (`app`, `chart`, `observability`, `canary`, `payments`), the cdk8s
 // value types and every export of the library (like a jsii-rosetta fixture).
 import * as fs from 'fs';
 import * as path from 'path';
@@ -26,6 +26,7 @@ const FRAGMENT_PRELUDE = [
   'declare const chart: Chart;',
   'declare const observability: MeshObservability;',
   'declare const canary: IMeshService;',
+  'declare const payments: ZeroTrustNamespace;',
   'void [Duration, JsonPatch, Size, Cpu];',
 ].join('\n');
 

@@ -1,9 +1,9 @@
 // One place renders Prometheus Operator alerting rules, for every construct that alerts.
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { PrometheusRule, PrometheusRuleSpecGroupsRules, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/monitoring.coreos.com';
 import { formatDuration } from './duration';
 import { MANAGED_BY } from './labels';
+import { PrometheusRule, PrometheusRuleSpecGroupsRules, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/monitoring.coreos.com';
 
 /**
  * The `severity` label of an alert, which Alertmanager routes on.

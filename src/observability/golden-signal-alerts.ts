@@ -1,7 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { checkDuration, formatDuration } from '../common/duration';
 import { AlertRule, AlertSeverity, prometheusRule } from '../common/alerts';
+import { checkDuration, formatDuration } from '../common/duration';
 import { checkDnsLabel, invalid } from '../common/validation';
 
 /**

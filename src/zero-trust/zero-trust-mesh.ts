@@ -20,7 +20,8 @@ export interface ZeroTrustMeshProps {
    * `allow-nothing` AuthorizationPolicy in the root namespace).
    *
    * This is the strict end of a zero-trust migration: turn it on once every namespace has its
-   * allow rules (for example with `ZeroTrustNamespace`), or all traffic stops.
+   * allow rules (for example with `ZeroTrustNamespace`), or all traffic stops. It covers the
+   * gateways of the mesh too: the ingress gateway needs an ALLOW policy of its own.
    *
    * @default false
    */

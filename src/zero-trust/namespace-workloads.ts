@@ -1,0 +1,51 @@
+// What the app itself says about the workloads of a namespace: used to check, at synth time, that a
+// port named in a policy is one the selected pods declare. Internal: not exported from the package.
+import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
+
+/** Where each workload kind keeps its pod template. */
+const POD_TEMPLATE: { [kind: string]: (manifest: any) => any } = {
+  Pod: m => m,
+  Deployment: m => m.spec?.template,
+  StatefulSet: m => m.spec?.template,
+  DaemonSet: m => m.spec?.template,
+  ReplicaSet: m => m.spec?.template,
+  Job: m => m.spec?.template,
+  CronJob: m => m.spec?.jobTemplate?.spec?.template,
+  Rollout: m => m.spec?.template, // Argo Rollouts; a Rollout with workloadRef has none and is skipped
+};
+
+/** The workloads of an app in one namespace whose pods carry the selector's labels. */
+export interface SelectedWorkloads {
+  /** `Kind/name` of every workload selected. */
+  readonly names: string[];
+  /** Every container port they declare. */
+  readonly ports: Set<number>;
+}
+
+/**
+ * Finds the workloads of the whole app (any chart) in `namespace` whose pod template carries every
+ * label of `selector`, and the container ports they declare. Call it at validation time, when the
+ * app is complete.
+ */
+export function selectWorkloads(scope: IConstruct, namespace: string, selector: { [key: string]: string }): SelectedWorkloads {
+  const names: string[] = [];
+  const ports = new Set<number>();
+  for (const c of scope.node.root.node.findAll()) {
+    if (!ApiObject.isApiObject(c) || !(c.kind in POD_TEMPLATE) || c.metadata.namespace !== namespace) continue;
+    let template: any;
+    try {
+      template = POD_TEMPLATE[c.kind](c.toJson());
+    } catch {
+      continue; // a workload that cannot render yet reports its own error at synth
+    }
+    if (!template?.spec) continue;
+    const labels: { [key: string]: string } = template.metadata?.labels ?? {};
+    if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
+    names.push(`${c.kind}/${c.name}`);
+    for (const container of template.spec.containers ?? []) {
+      for (const port of container.ports ?? []) ports.add(port.containerPort);
+    }
+  }
+  return { names, ports };
+}

@@ -1,0 +1,126 @@
+import { IConstruct } from 'constructs';
+import { checkLabels, checkPrincipal, checkServiceAccountName, IdentityContext, namespacePeer, ResolvedIdentity } from './identity-checks';
+import { IMeshService } from '../common/mesh-service';
+import { checkDnsLabel } from '../common/validation';
+
+/**
+ * Options of `WorkloadIdentity.ingressGateway()`.
+ */
+export interface IngressGatewayIdentityOptions {
+  /**
+   * The namespace the gateway runs in.
+   *
+   * @default - the mesh root namespace of the namespace the rule is added to
+   */
+  readonly namespace?: string;
+
+  /**
+   * The service account of the gateway pods.
+   *
+   * @default "istio-ingressgateway-service-account" (the gateway `istioctl install` deploys)
+   */
+  readonly serviceAccount?: string;
+
+  /**
+   * Labels of the gateway pods, for the NetworkPolicy that mirrors the rule.
+   *
+   * @default { istio: "ingressgateway" } (the gateway `istioctl install` deploys)
+   */
+  readonly podLabels?: { [key: string]: string };
+}
+
+/**
+ * Who may call a workload: a workload identity proven by mutual TLS.
+ *
+ * Istio derives a workload's identity from its service account:
+ * `<trustDomain>/ns/<namespace>/sa/<serviceAccount>` (the SPIFFE ID without `spiffe://`).
+ * Names are checked when the identity is used (`ZeroTrustNamespace.allowFrom`).
+ */
+export class WorkloadIdentity {
+  /**
+   * The pods that run as a service account.
+   *
+   * @param namespace the namespace of the service account
+   * @param name the service account name
+   */
+  public static serviceAccount(namespace: string, name: string): WorkloadIdentity {
+    return new WorkloadIdentity((scope, context) => {
+      checkDnsLabel(scope, 'source namespace', namespace);
+      checkServiceAccountName(scope, 'source serviceAccount', name);
+      return {
+        description: `service account ${namespace}/${name}`,
+        source: { principals: [`${context.trustDomain}/ns/${namespace}/sa/${name}`] },
+        peer: namespacePeer(namespace, context.namespace),
+      };
+    });
+  }
+
+  /**
+   * The pods of a mesh service: the service account it runs as.
+   */
+  public static ofService(service: IMeshService): WorkloadIdentity {
+    return WorkloadIdentity.serviceAccount(service.namespace, service.serviceAccountName);
+  }
+
+  /**
+   * Every workload of a namespace (the namespace in its mTLS identity).
+   *
+   * @param name the namespace
+   */
+  public static namespace(name: string): WorkloadIdentity {
+    return new WorkloadIdentity((scope, context) => {
+      checkDnsLabel(scope, 'source namespace', name);
+      return {
+        description: `namespace ${name}`,
+        source: { namespaces: [name] },
+        peer: namespacePeer(name, context.namespace),
+      };
+    });
+  }
+
+  /**
+   * The Istio ingress gateway, by its service account.
+   */
+  public static ingressGateway(options: IngressGatewayIdentityOptions = {}): WorkloadIdentity {
+    return new WorkloadIdentity((scope, context) => {
+      const namespace = checkDnsLabel(scope, 'ingressGateway namespace', options.namespace ?? context.rootNamespace);
+      const serviceAccount = checkServiceAccountName(scope, 'ingressGateway serviceAccount',
+        options.serviceAccount ?? 'istio-ingressgateway-service-account');
+      const podLabels = checkLabels(scope, 'ingressGateway podLabels', options.podLabels ?? { istio: 'ingressgateway' }, false);
+      return {
+        description: `ingress gateway ${namespace}/${serviceAccount}`,
+        source: { principals: [`${context.trustDomain}/ns/${namespace}/sa/${serviceAccount}`] },
+        peer: { ...namespacePeer(namespace, context.namespace), podSelector: { matchLabels: podLabels } },
+      };
+    });
+  }
+
+  /**
+   * A principal written out, `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`: for a peer of
+   * another trust domain (multi-cluster, trust domain migration).
+   *
+   * @param principal for example "cluster.local/ns/shop/sa/frontend"
+   */
+  public static principal(principal: string): WorkloadIdentity {
+    return new WorkloadIdentity((scope, context) => {
+      const namespace = checkPrincipal(scope, 'source principal', principal);
+      return {
+        description: `principal ${principal}`,
+        source: { principals: [principal] },
+        peer: namespacePeer(namespace, context.namespace),
+      };
+    });
+  }
+
+  private constructor(
+    private readonly resolver: (scope: IConstruct, context: IdentityContext) => ResolvedIdentity,
+  ) {}
+
+  /**
+   * Resolves the identity for a namespace, checking its names (errors name `scope`).
+   * @internal
+   */
+  public _resolve(scope: IConstruct, context: IdentityContext): ResolvedIdentity {
+    return this.resolver(scope, context);
+  }
+}
