@@ -1,6 +1,7 @@
 export * from './common/alerts';
 export * from './common/labels';
 export * from './common/mesh-service';
+export * from './common/pod-security';
 export * from './common/warnings';
 export * from './control-plane/gateway';
 export * from './control-plane/istio-control-plane';

@@ -1,9 +1,10 @@
 import { createHash } from 'crypto';
-import { ApiObject, Duration, JsonPatch, Size, Yaml } from 'cdk8s';
+import { ApiObject, Duration, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { workloadLabels } from '../common/labels';
+import { PodSecurity } from '../common/pod-security';
 import { checkDnsLabel, checkHttpUrl, invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
@@ -272,11 +273,7 @@ export class Kiali extends Construct {
         items: { key: { path: 'value.txt' } },
       }), { readOnly: true });
     }
-    // The restricted Pod Security Standard also wants a seccomp profile and no capabilities, which
-    // cdk8s-plus 2.9 cannot express (its Capability enum has no ALL).
-    ApiObject.of(this.deployment).addJsonPatch(
-      JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-      JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }));
+    PodSecurity.restrict(this.deployment);
 
     this.service = new kplus.Service(this, 'Service', {
       metadata,

@@ -1,5 +1,5 @@
 // What the app itself says about the workloads of a namespace: used to check, at synth time, that a
-// port named in a policy is one the selected pods declare. Internal: not exported from the package.
+// port named in a policy is one the selected pods declare, and that the pods pass Pod Security. Internal: not exported from the package.
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
@@ -15,22 +15,19 @@ const POD_TEMPLATE: { [kind: string]: (manifest: any) => any } = {
   Rollout: m => m.spec?.template, // Argo Rollouts; a Rollout with workloadRef has none and is skipped
 };
 
-/** The workloads of an app in one namespace whose pods carry the selector's labels. */
-export interface SelectedWorkloads {
-  /** `Kind/name` of every workload selected. */
-  readonly names: string[];
-  /** Every container port they declare. */
-  readonly ports: Set<number>;
+/** A workload of the app and its pod template (`metadata` and `spec`). */
+export interface NamespaceWorkload {
+  /** `Kind/name`. */
+  readonly name: string;
+  readonly template: any;
 }
 
 /**
- * Finds the workloads of the whole app (any chart) in `namespace` whose pod template carries every
- * label of `selector`, and the container ports they declare. Call it at validation time, when the
- * app is complete.
+ * The workloads of the whole app (any chart) in `namespace` that have a pod template. Call it at
+ * validation time, when the app is complete.
  */
-export function selectWorkloads(scope: IConstruct, namespace: string, selector: { [key: string]: string }): SelectedWorkloads {
-  const names: string[] = [];
-  const ports = new Set<number>();
+export function workloadsIn(scope: IConstruct, namespace: string): NamespaceWorkload[] {
+  const found: NamespaceWorkload[] = [];
   for (const c of scope.node.root.node.findAll()) {
     if (!ApiObject.isApiObject(c) || !(c.kind in POD_TEMPLATE) || c.metadata.namespace !== namespace) continue;
     let template: any;
@@ -39,10 +36,27 @@ export function selectWorkloads(scope: IConstruct, namespace: string, selector: 
     } catch {
       continue; // a workload that cannot render yet reports its own error at synth
     }
-    if (!template?.spec) continue;
+    if (template?.spec) found.push({ name: `${c.kind}/${c.name}`, template });
+  }
+  return found;
+}
+
+/** The workloads of an app in one namespace whose pods carry the selector's labels. */
+export interface SelectedWorkloads {
+  /** `Kind/name` of every workload selected. */
+  readonly names: string[];
+  /** Every container port they declare. */
+  readonly ports: Set<number>;
+}
+
+/** The workloads of `namespace` whose pod template carries every label of `selector`, and their container ports. */
+export function selectWorkloads(scope: IConstruct, namespace: string, selector: { [key: string]: string }): SelectedWorkloads {
+  const names: string[] = [];
+  const ports = new Set<number>();
+  for (const { name, template } of workloadsIn(scope, namespace)) {
     const labels: { [key: string]: string } = template.metadata?.labels ?? {};
     if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
-    names.push(`${c.kind}/${c.name}`);
+    names.push(name);
     for (const container of template.spec.containers ?? []) {
       for (const port of container.ports ?? []) ports.add(port.containerPort);
     }

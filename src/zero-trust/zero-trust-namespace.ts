@@ -4,7 +4,8 @@ import { Construct, IConstruct } from 'constructs';
 import {
   checkCidr, checkDnsSubdomain, checkExternalHost, checkLabels, checkTrustDomain, IdentityContext, namespacePeer,
 } from './identity-checks';
-import { selectWorkloads } from './namespace-workloads';
+import { selectWorkloads, workloadsIn } from './namespace-workloads';
+import { podSecurityViolations } from './pod-security-check';
 import { WorkloadIdentity } from './workload-identity';
 import {
   ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode,
@@ -426,6 +427,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     });
 
     this.node.addValidation({ validate: () => this.checkPlainTextPorts() });
+    // the namespace enforces its level at admission: a pod it rejects would never start
+    this.node.addValidation({ validate: () => this.checkPodSecurity(level) });
   }
 
   /**
@@ -663,6 +666,15 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     if (ports.length === 0) throw invalid(this, field, ports, 'must list at least one port; leave it out to mean every port');
     ports.forEach(p => checkPort(this, field, p));
     return [...new Set(ports)].sort((a, b) => a - b);
+  }
+
+  private checkPodSecurity(level: PodSecurityLevel): string[] {
+    return workloadsIn(this, this.name).flatMap(({ name, template }) => {
+      const problems = podSecurityViolations(level, template);
+      return problems.length === 0 ? [] : [`workload ${name} would be rejected by the Pod Security level "${level}" ` +
+        `of namespace ${this.name}: ${problems.join('; ')}; fix its pod spec (PodSecurity.restrict() completes ` +
+        'a cdk8s-plus workload for "restricted") or lower the podSecurity of the namespace'];
+    });
   }
 
   private checkPlainTextPorts(): string[] {

@@ -2,7 +2,7 @@ import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { Deployment, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  ExternalProtocol, IMeshService, IZeroTrustNamespace, OutboundTrafficMode, PodSecurityLevel, WorkloadIdentity,
+  ExternalProtocol, IMeshService, IZeroTrustNamespace, OutboundTrafficMode, PodSecurity, PodSecurityLevel, WorkloadIdentity,
   ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
@@ -426,6 +426,7 @@ describe('ZeroTrustNamespace', () => {
       const chart = testChart();
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       const billing = new Deployment(chart, 'billing', { metadata: { namespace: 'payments' }, containers: [{ image: 'billing', portNumber: 8080 }] });
+      PodSecurity.restrict(billing);
       ns.allowPlainText('legacy', { selector: billing.matchLabels, ports: [8080], fromNamespaces: ['legacy'] });
       expect(findOne(synthValid(chart), 'PeerAuthentication', 'plain-text-legacy').spec.selector).toEqual({ matchLabels: billing.matchLabels });
     });
