@@ -1,0 +1,332 @@
+import { ApiObject, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { CircuitBreaker, resolveCircuitBreaker } from './circuit-breaking';
+import { AppProtocol, isHttpFamily, resolvePortProtocol } from './port-naming';
+import { resolveRouteResilience, RetryPolicy, RouteResilience } from './retries';
+import { addDestinationRule, addVirtualService, HeaderMatch, WeightedSubset } from './routing';
+import { addWorkload, DEFAULT_REPLICAS, ServiceVersion } from './workload';
+import { formatDuration } from '../common/duration';
+import { workloadLabels } from '../common/labels';
+import { IMeshService } from '../common/mesh-service';
+import { checkDnsLabel, checkImage, checkPercent, checkPort, invalid } from '../common/validation';
+import { MeshWarnings } from '../common/warnings';
+
+/**
+ * Properties of a `CanaryService`.
+ */
+export interface CanaryServiceProps {
+  /**
+   * The namespace the service runs in (for example `zeroTrustNamespace.name`).
+   */
+  readonly namespace: string;
+
+  /**
+   * The service name: the Kubernetes Service, the mesh host, the `app` label.
+   */
+  readonly name: string;
+
+  /**
+   * The port the Service listens on.
+   */
+  readonly port: number;
+
+  /**
+   * The port the application container listens on.
+   *
+   * @default - the same as `port`
+   */
+  readonly targetPort?: number;
+
+  /**
+   * The application protocol; sets the Service port's `appProtocol` and decides between HTTP and
+   * TCP routes.
+   *
+   * @default - read from `portName` when given, otherwise AppProtocol.HTTP
+   */
+  readonly protocol?: AppProtocol;
+
+  /**
+   * The Service port name, `<protocol>[-<suffix>]` as Istio's protocol selection expects
+   * (e.g. "http" or "grpc-api").
+   *
+   * @default - the protocol name, e.g. "http"
+   */
+  readonly portName?: string;
+
+  /**
+   * The version that serves users now.
+   */
+  readonly stable: ServiceVersion;
+
+  /**
+   * The version being tried: deployed beside the stable one, with its share of the traffic.
+   *
+   * @default - no canary: the stable version takes all traffic
+   */
+  readonly canary?: ServiceVersion;
+
+  /**
+   * Timeout of a request through the mesh, every retry included.
+   *
+   * @default - no timeout (Istio's default for HTTP routes)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How failed requests are retried. Without a `perTryTimeout`, one that fits every attempt into
+   * `timeout` is derived.
+   *
+   * @default - Istio's default policy: 2 retries on connect-failure, refused-stream, unavailable,
+   * cancelled and 503, no per-try timeout
+   */
+  readonly retries?: RetryPolicy;
+
+  /**
+   * Connection limits and outlier detection for every version.
+   *
+   * @default - the `CircuitBreaker` defaults: limits of 1024, ejection after 5 consecutive
+   * 5xx errors, at most half of a version's pods ejected
+   */
+  readonly circuitBreaker?: CircuitBreaker;
+
+  /**
+   * Requests carrying this header go to the canary whatever the weights (for testers).
+   *
+   * @default - no header route
+   */
+  readonly canaryHeader?: HeaderMatch;
+
+  /**
+   * Percentage of the requests (0-100) copied to the canary, whose responses are discarded.
+   * Only for requests safe to process twice.
+   *
+   * @default - no mirroring
+   */
+  readonly mirrorPercentage?: number;
+
+  /**
+   * The service account the pods run as: the workload identity authorization rules name.
+   *
+   * @default - the service name
+   */
+  readonly serviceAccountName?: string;
+}
+
+/**
+ * A service with a stable version and an optional canary, split by weight through Istio.
+ *
+ * Emits a ServiceAccount, a Service with an Istio-conformant port name and `appProtocol`, one
+ * Deployment per version (and a PodDisruptionBudget when it runs more than one pod), a
+ * DestinationRule (Istio mutual TLS, circuit breaking, one subset per version) and a
+ * VirtualService (weights, timeout, retries), all `networking.istio.io/v1`.
+ */
+export class CanaryService extends Construct implements IMeshService {
+  /** The Kubernetes Service name, also the service's short host name in the mesh. */
+  public readonly serviceName: string;
+
+  /** The namespace the service runs in. */
+  public readonly namespace: string;
+
+  /** The service account its pods run as. */
+  public readonly serviceAccountName: string;
+
+  /** The service account. */
+  public readonly serviceAccount: kplus.ServiceAccount;
+
+  /** The Kubernetes Service (escape hatch: `addJsonPatch`). */
+  public readonly service: ApiObject;
+
+  /** The Deployments, one per version, stable first. */
+  public readonly deployments: kplus.Deployment[];
+
+  /** The DestinationRule (escape hatch: `addJsonPatch` for fields its schema knows). */
+  public readonly destinationRule: ApiObject;
+
+  /** The VirtualService (escape hatch: `addJsonPatch` for fields its schema knows). */
+  public readonly virtualService: ApiObject;
+
+  public constructor(scope: Construct, id: string, props: CanaryServiceProps) {
+    super(scope, id);
+    this.namespace = checkDnsLabel(this, 'namespace', props.namespace);
+    this.serviceName = checkDnsLabel(this, 'name', props.name);
+    this.serviceAccountName = checkDnsLabel(this, 'serviceAccountName', props.serviceAccountName ?? props.name);
+    const port = checkPort(this, 'port', props.port);
+    const targetPort = checkPort(this, 'targetPort', props.targetPort ?? port);
+    const { name: portName, protocol } = resolvePortProtocol(this, props.protocol, props.portName);
+    const versions = this.checkVersions(props);
+    const split = this.resolveWeights(props);
+    const resilience = this.resolveHttpOptions(props, protocol);
+    const replicas = Object.fromEntries(versions.map(v => [v.version, v.replicas ?? DEFAULT_REPLICAS]));
+    const circuitBreaker = resolveCircuitBreaker(this, this.describe(), props.circuitBreaker, replicas);
+
+    const labels = workloadLabels(this.serviceName);
+    this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: this.serviceAccountName, namespace: this.namespace, labels },
+    });
+
+    this.service = new k8s.KubeService(this, 'Service', {
+      metadata: { name: this.serviceName, namespace: this.namespace, labels },
+      spec: {
+        selector: { app: this.serviceName },
+        ports: [{
+          name: portName,
+          port,
+          targetPort: k8s.IntOrString.fromNumber(targetPort),
+          protocol: 'TCP',
+          appProtocol: protocol,
+        }],
+      },
+    });
+
+    // IDs and names carry the version, so promoting a canary leaves its Deployment untouched.
+    this.deployments = versions.map(v => {
+      const pods = replicas[v.version];
+      const selector = { app: this.serviceName, version: v.version };
+      const deployment = addWorkload(this, `Deployment-${v.version}`, {
+        name: `${this.serviceName}-${v.version}`,
+        namespace: this.namespace,
+        app: this.serviceName,
+        version: v,
+        replicas: pods,
+        containerPort: targetPort,
+        serviceAccount: this.serviceAccount,
+        selector,
+      });
+      if (pods > 1) {
+        this.addDisruptionBudget(`DisruptionBudget-${v.version}`, `${this.serviceName}-${v.version}`, v.version, selector);
+      }
+      return deployment;
+    });
+
+    this.destinationRule = addDestinationRule(this, 'DestinationRule', {
+      name: this.serviceName,
+      namespace: this.namespace,
+      labels,
+      protocol,
+      circuitBreaker,
+      subsets: versions.map(v => ({ name: v.version, labels: { version: v.version } })),
+    });
+
+    this.virtualService = addVirtualService(this, 'VirtualService', {
+      name: this.serviceName,
+      namespace: this.namespace,
+      labels,
+      protocol,
+      split,
+      canarySubset: props.canary?.version,
+      canaryHeader: props.canaryHeader,
+      mirrorPercentage: props.mirrorPercentage,
+      resilience,
+    });
+  }
+
+  /** `namespace/name`, how warnings name the service. */
+  private describe(): string {
+    return `${this.namespace}/${this.serviceName}`;
+  }
+
+  private checkVersions(props: CanaryServiceProps): ServiceVersion[] {
+    const roles: Array<[string, ServiceVersion]> = [['stable', props.stable]];
+    if (props.canary) roles.push(['canary', props.canary]);
+    for (const [role, v] of roles) {
+      checkDnsLabel(this, `${role}.version`, v.version);
+      checkImage(this, `${role}.image`, v.image);
+      const pods = v.replicas ?? DEFAULT_REPLICAS;
+      if (!Number.isInteger(pods) || pods < 1) {
+        throw invalid(this, `${role}.replicas`, pods, 'must be a positive integer');
+      }
+      if (!/[:@][^/]*$/.test(v.image)) {
+        MeshWarnings.of(this).add(
+          `service ${this.describe()}: ${role}.image "${v.image}" has no tag or digest, so each new pod runs whatever ` +
+          '":latest" is then; pin a tag or digest so the version is reproducible');
+      }
+    }
+    if (props.canary && props.canary.version === props.stable.version) {
+      throw invalid(this, 'canary.version', props.canary.version,
+        'must differ from stable.version: each version is its own Deployment and DestinationRule subset');
+    }
+    return roles.map(([, v]) => v);
+  }
+
+  /** The weighted destinations of the primary route, stable first. */
+  private resolveWeights(props: CanaryServiceProps): WeightedSubset[] {
+    const weight = (field: string, value?: number): number | undefined => {
+      if (value === undefined) return undefined;
+      checkPercent(this, field, value);
+      if (!Number.isInteger(value)) {
+        throw invalid(this, field, value, 'must be an integer from 0 to 100 (Istio weights are integers)');
+      }
+      return value;
+    };
+    const stable = weight('stable.weight', props.stable.weight);
+    if (!props.canary) {
+      if (stable !== undefined && stable !== 100) {
+        throw invalid(this, 'stable.weight', stable,
+          `leaves ${100 - stable}% for a canary, but no canary is given; add a canary or remove the weight`);
+      }
+      return [{ subset: props.stable.version, weight: 100 }];
+    }
+    const canary = weight('canary.weight', props.canary.weight);
+    const canaryWeight = canary ?? (stable === undefined ? 0 : 100 - stable);
+    const stableWeight = stable ?? 100 - canaryWeight;
+    if (stableWeight + canaryWeight !== 100) {
+      throw invalid(this, 'canary.weight', canaryWeight,
+        `and stable.weight ${stableWeight} must add up to 100; give one of them and the other is derived`);
+    }
+    return [
+      { subset: props.stable.version, weight: stableWeight },
+      { subset: props.canary.version, weight: canaryWeight },
+    ];
+  }
+
+  /** Timeout, retries, header route and mirroring: HTTP routes only, and the last two need a canary. */
+  private resolveHttpOptions(props: CanaryServiceProps, protocol: AppProtocol): RouteResilience {
+    if (!isHttpFamily(protocol)) {
+      const r = props.retries;
+      const httpOnly: Array<[string, unknown]> = [
+        ['timeout', props.timeout && formatDuration(props.timeout)],
+        ['retries', r && { attempts: r.attempts, perTryTimeout: r.perTryTimeout && formatDuration(r.perTryTimeout), retryOn: r.retryOn }],
+        ['canaryHeader', props.canaryHeader],
+        ['mirrorPercentage', props.mirrorPercentage],
+      ];
+      for (const [field, value] of httpOnly) {
+        if (value !== undefined) {
+          throw invalid(this, field, value, `applies to HTTP routes only, and protocol is "${protocol}"; remove it or use an HTTP protocol`);
+        }
+      }
+      return {};
+    }
+    if (props.canaryHeader) {
+      const h = props.canaryHeader;
+      if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h.name)) {
+        throw invalid(this, 'canaryHeader.name', h.name, 'must be a lowercase HTTP header name (e.g. "x-canary")');
+      }
+      if (!h.value) {
+        throw invalid(this, 'canaryHeader.value', h.value, 'must not be empty');
+      }
+      if (!props.canary) {
+        throw invalid(this, 'canaryHeader', h, 'routes testers to the canary, but no canary is given; add a canary or remove it');
+      }
+    }
+    if (props.mirrorPercentage !== undefined) {
+      checkPercent(this, 'mirrorPercentage', props.mirrorPercentage);
+      if (props.mirrorPercentage === 0) {
+        throw invalid(this, 'mirrorPercentage', 0, 'must be more than 0; leave it unset for no mirroring');
+      }
+      if (!props.canary) {
+        throw invalid(this, 'mirrorPercentage', props.mirrorPercentage, 'copies requests to the canary, but no canary is given; add a canary or remove it');
+      }
+    }
+    return resolveRouteResilience(this, this.describe(), protocol, props.timeout, props.retries);
+  }
+
+  private addDisruptionBudget(id: string, name: string, version: string | undefined, selector: Record<string, string>) {
+    // maxUnavailable 1 lets node drains proceed one pod at a time whatever the replica count.
+    new k8s.KubePodDisruptionBudget(this, id, {
+      metadata: { name, namespace: this.namespace, labels: workloadLabels(this.serviceName, version) },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+    });
+  }
+}
