@@ -9,3 +9,5 @@ export { AppProtocol } from './traffic/port-naming';
 export type { RetryPolicy } from './traffic/retries';
 export type { HeaderMatch } from './traffic/routing';
 export type { ServiceVersion } from './traffic/workload';
+export { AnalysisEngine, CanaryAnalysis } from './traffic/canary-analysis';
+export type { ArgoRolloutsAnalysisOptions, CanaryAnalysisOptions, FlaggerAnalysisOptions, LoadTestWebhook } from './traffic/canary-analysis';

@@ -2,10 +2,13 @@ import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { addAnalysisTemplate, addRollout, CANARY_SUBSET, STABLE_SUBSET } from './argo-rollouts';
+import { AnalysisEngine, CanaryAnalysis, resolveAnalysis } from './canary-analysis';
 import { CircuitBreaker, resolveCircuitBreaker } from './circuit-breaking';
+import { addFlaggerCanary } from './flagger';
 import { AppProtocol, isHttpFamily, resolvePortProtocol } from './port-naming';
 import { resolveRouteResilience, RetryPolicy, RouteResilience } from './retries';
-import { addDestinationRule, addVirtualService, HeaderMatch, WeightedSubset } from './routing';
+import { addDestinationRule, addVirtualService, HeaderMatch, PRIMARY_ROUTE, WeightedSubset } from './routing';
 import { addWorkload, DEFAULT_REPLICAS, ServiceVersion } from './workload';
 import { formatDuration } from '../common/duration';
 import { workloadLabels } from '../common/labels';
@@ -112,15 +115,33 @@ export interface CanaryServiceProps {
    * @default - the service name
    */
   readonly serviceAccountName?: string;
+
+  /**
+   * Hand the rollout to a progressive-delivery controller, Flagger or Argo Rollouts: it moves
+   * traffic to the canary step by step while the canary's p99 latency and 5xx rate stay within
+   * bounds, then promotes it, or rolls it back.
+   *
+   * With it, `canary` names the version being rolled out: the emitted workload runs it, and the
+   * controller shifts traffic to it from the version running now. Weights cannot be given.
+   *
+   * @default - no controller: the static split of the versions' weights
+   */
+  readonly analysis?: CanaryAnalysis;
 }
 
 /**
- * A service with a stable version and an optional canary, split by weight through Istio.
+ * A service with a stable version and an optional canary, split by weight through Istio, or rolled
+ * out by Flagger or Argo Rollouts with automatic analysis.
  *
  * Emits a ServiceAccount, a Service with an Istio-conformant port name and `appProtocol`, one
  * Deployment per version (and a PodDisruptionBudget when it runs more than one pod), a
  * DestinationRule (Istio mutual TLS, circuit breaking, one subset per version) and a
  * VirtualService (weights, timeout, retries), all `networking.istio.io/v1`.
+ *
+ * With `analysis`, one Deployment runs the version being rolled out, and the controller's
+ * resources replace the static split: a Flagger Canary (Flagger then creates the Services,
+ * DestinationRules and VirtualService), or an Argo Rollouts Rollout and AnalysisTemplate beside the
+ * Service, DestinationRule and VirtualService it manages.
  */
 export class CanaryService extends Construct implements IMeshService {
   /** The Kubernetes Service name, also the service's short host name in the mesh. */
@@ -135,17 +156,38 @@ export class CanaryService extends Construct implements IMeshService {
   /** The service account. */
   public readonly serviceAccount: kplus.ServiceAccount;
 
-  /** The Kubernetes Service (escape hatch: `addJsonPatch`). */
-  public readonly service: ApiObject;
+  /**
+   * The Kubernetes Service (escape hatch: `addJsonPatch`); undefined with Flagger, which creates
+   * the Services itself.
+   */
+  public readonly service?: ApiObject;
 
-  /** The Deployments, one per version, stable first. */
+  /**
+   * The Deployments: one per version, stable first; with `analysis`, the single Deployment that
+   * runs the version being rolled out.
+   */
   public readonly deployments: kplus.Deployment[];
 
-  /** The DestinationRule (escape hatch: `addJsonPatch` for fields its schema knows). */
-  public readonly destinationRule: ApiObject;
+  /**
+   * The DestinationRule (escape hatch: `addJsonPatch` for fields its schema knows); undefined with
+   * Flagger, which owns it.
+   */
+  public readonly destinationRule?: ApiObject;
 
-  /** The VirtualService (escape hatch: `addJsonPatch` for fields its schema knows). */
-  public readonly virtualService: ApiObject;
+  /**
+   * The VirtualService (escape hatch: `addJsonPatch` for fields its schema knows); undefined with
+   * Flagger, which owns it.
+   */
+  public readonly virtualService?: ApiObject;
+
+  /** The Flagger Canary, with `CanaryAnalysis.flagger()`. */
+  public readonly flaggerCanary?: ApiObject;
+
+  /** The Argo Rollouts Rollout, with `CanaryAnalysis.argoRollouts()`. */
+  public readonly rollout?: ApiObject;
+
+  /** The Argo Rollouts AnalysisTemplate, with `CanaryAnalysis.argoRollouts()`. */
+  public readonly analysisTemplate?: ApiObject;
 
   public constructor(scope: Construct, id: string, props: CanaryServiceProps) {
     super(scope, id);
@@ -156,9 +198,14 @@ export class CanaryService extends Construct implements IMeshService {
     const targetPort = checkPort(this, 'targetPort', props.targetPort ?? port);
     const { name: portName, protocol } = resolvePortProtocol(this, props.protocol, props.portName);
     const versions = this.checkVersions(props);
-    const split = this.resolveWeights(props);
+    const engine = props.analysis && this.checkAnalysisFits(props, protocol, props.analysis.engine);
     const resilience = this.resolveHttpOptions(props, protocol);
-    const replicas = Object.fromEntries(versions.map(v => [v.version, v.replicas ?? DEFAULT_REPLICAS]));
+    const analysis = props.analysis && resolveAnalysis(this, props.analysis, props.timeout?.toMilliseconds());
+
+    // With an engine, one workload runs the version being rolled out: the canary, else the stable one.
+    const running = props.canary ?? props.stable;
+    const workloads = engine ? [running] : versions;
+    const replicas = Object.fromEntries(workloads.map(v => [v.version, v.replicas ?? DEFAULT_REPLICAS]));
     const circuitBreaker = resolveCircuitBreaker(this, this.describe(), props.circuitBreaker, replicas);
 
     const labels = workloadLabels(this.serviceName);
@@ -166,26 +213,25 @@ export class CanaryService extends Construct implements IMeshService {
       metadata: { name: this.serviceAccountName, namespace: this.namespace, labels },
     });
 
-    this.service = new k8s.KubeService(this, 'Service', {
-      metadata: { name: this.serviceName, namespace: this.namespace, labels },
-      spec: {
-        selector: { app: this.serviceName },
-        ports: [{
-          name: portName,
-          port,
-          targetPort: k8s.IntOrString.fromNumber(targetPort),
-          protocol: 'TCP',
-          appProtocol: protocol,
-        }],
-      },
-    });
+    if (engine !== AnalysisEngine.FLAGGER) {
+      this.service = new k8s.KubeService(this, 'Service', {
+        metadata: { name: this.serviceName, namespace: this.namespace, labels },
+        spec: {
+          selector: { app: this.serviceName },
+          ports: [{
+            name: portName,
+            port,
+            targetPort: k8s.IntOrString.fromNumber(targetPort),
+            protocol: 'TCP',
+            appProtocol: protocol,
+          }],
+        },
+      });
+    }
 
-    // IDs and names carry the version, so promoting a canary leaves its Deployment untouched.
-    this.deployments = versions.map(v => {
-      const pods = replicas[v.version];
-      const selector = { app: this.serviceName, version: v.version };
-      const deployment = addWorkload(this, `Deployment-${v.version}`, {
-        name: `${this.serviceName}-${v.version}`,
+    const workload = (workloadId: string, name: string, v: ServiceVersion, pods: number, selector: Record<string, string>) =>
+      addWorkload(this, workloadId, {
+        name,
         namespace: this.namespace,
         app: this.serviceName,
         version: v,
@@ -194,32 +240,88 @@ export class CanaryService extends Construct implements IMeshService {
         serviceAccount: this.serviceAccount,
         selector,
       });
+
+    if (!engine) {
+      // IDs and names carry the version, so promoting a canary leaves its Deployment untouched.
+      this.deployments = versions.map(v => {
+        const name = `${this.serviceName}-${v.version}`;
+        const selector = { app: this.serviceName, version: v.version };
+        const deployment = workload(`Deployment-${v.version}`, name, v, replicas[v.version], selector);
+        if (replicas[v.version] > 1) this.addDisruptionBudget(`DisruptionBudget-${v.version}`, name, v.version, selector);
+        return deployment;
+      });
+    } else {
+      // One Deployment whose template runs the version being rolled out. Its ID and name do not
+      // depend on the version, so moving the canary into `stable` after a promotion changes nothing.
+      // Flagger requires a single `app: <name>` selector (Flagger docs, "How it works"); Argo Rollouts
+      // takes the pods from it and keeps it at 0 replicas.
+      const pods = replicas[running.version];
+      this.deployments = [workload('Deployment', this.serviceName, running,
+        engine === AnalysisEngine.ARGO_ROLLOUTS ? 0 : pods, { app: this.serviceName })];
       if (pods > 1) {
-        this.addDisruptionBudget(`DisruptionBudget-${v.version}`, `${this.serviceName}-${v.version}`, v.version, selector);
+        // Flagger relabels `app` on the primary copy, not `app.kubernetes.io/name`: this covers both copies.
+        this.addDisruptionBudget('DisruptionBudget', this.serviceName, undefined, { 'app.kubernetes.io/name': this.serviceName });
       }
-      return deployment;
-    });
+    }
 
-    this.destinationRule = addDestinationRule(this, 'DestinationRule', {
-      name: this.serviceName,
-      namespace: this.namespace,
-      labels,
-      protocol,
-      circuitBreaker,
-      subsets: versions.map(v => ({ name: v.version, labels: { version: v.version } })),
-    });
+    if (engine !== AnalysisEngine.FLAGGER) {
+      const argo = engine === AnalysisEngine.ARGO_ROLLOUTS;
+      // Argo Rollouts adds each ReplicaSet's pod-template hash to the `stable` and `canary` subsets.
+      this.destinationRule = addDestinationRule(this, 'DestinationRule', {
+        name: this.serviceName,
+        namespace: this.namespace,
+        labels,
+        protocol,
+        circuitBreaker,
+        subsets: argo
+          ? [STABLE_SUBSET, CANARY_SUBSET].map(name => ({ name, labels: { app: this.serviceName } }))
+          : versions.map(v => ({ name: v.version, labels: { version: v.version } })),
+      });
+      // Argo Rollouts moves the weights during a rollout; Git holds the resting state, 100/0.
+      this.virtualService = addVirtualService(this, 'VirtualService', {
+        name: this.serviceName,
+        namespace: this.namespace,
+        labels,
+        protocol,
+        split: argo
+          ? [{ subset: STABLE_SUBSET, weight: 100 }, { subset: CANARY_SUBSET, weight: 0 }]
+          : this.resolveWeights(props),
+        canarySubset: argo ? CANARY_SUBSET : props.canary?.version,
+        canaryHeader: props.canaryHeader,
+        mirrorPercentage: props.mirrorPercentage,
+        resilience,
+      });
+    }
 
-    this.virtualService = addVirtualService(this, 'VirtualService', {
-      name: this.serviceName,
-      namespace: this.namespace,
-      labels,
-      protocol,
-      split,
-      canarySubset: props.canary?.version,
-      canaryHeader: props.canaryHeader,
-      mirrorPercentage: props.mirrorPercentage,
-      resilience,
-    });
+    if (analysis && engine === AnalysisEngine.FLAGGER) {
+      this.flaggerCanary = addFlaggerCanary(this, 'Canary', {
+        name: this.serviceName,
+        namespace: this.namespace,
+        labels,
+        port,
+        targetPort,
+        portName,
+        protocol,
+        resilience,
+        circuitBreaker,
+        analysis,
+      });
+    }
+
+    if (analysis && engine === AnalysisEngine.ARGO_ROLLOUTS) {
+      this.rollout = addRollout(this, 'Rollout', {
+        name: this.serviceName,
+        namespace: this.namespace,
+        labels,
+        replicas: replicas[running.version],
+        version: running.version,
+        route: PRIMARY_ROUTE,
+        analysis,
+      });
+      this.analysisTemplate = addAnalysisTemplate(this, 'AnalysisTemplate', {
+        name: this.serviceName, namespace: this.namespace, labels, analysis,
+      });
+    }
   }
 
   /** `namespace/name`, how warnings name the service. */
@@ -248,6 +350,37 @@ export class CanaryService extends Construct implements IMeshService {
         'must differ from stable.version: each version is its own Deployment and DestinationRule subset');
     }
     return roles.map(([, v]) => v);
+  }
+
+  /** What an engine cannot be combined with; returns the engine. */
+  private checkAnalysisFits(props: CanaryServiceProps, protocol: AppProtocol, engine: AnalysisEngine): AnalysisEngine {
+    for (const [field, weight] of [['stable.weight', props.stable.weight], ['canary.weight', props.canary?.weight]] as const) {
+      if (weight !== undefined) {
+        throw invalid(this, field, weight, 'cannot be combined with analysis: the controller moves the traffic step by step; remove the weight');
+      }
+    }
+    if (!isHttpFamily(protocol)) {
+      throw invalid(this, 'analysis', engine,
+        `needs HTTP request metrics (istio_requests_total), and protocol is "${protocol}"; use an HTTP protocol or remove analysis`);
+    }
+    if (engine === AnalysisEngine.FLAGGER) {
+      const owned = 'Flagger owns the VirtualService (use Flagger\'s A/B testing or mirroring instead)';
+      if (props.canaryHeader) throw invalid(this, 'canaryHeader', props.canaryHeader, `cannot be combined with Flagger: ${owned}`);
+      if (props.mirrorPercentage !== undefined) throw invalid(this, 'mirrorPercentage', props.mirrorPercentage, `cannot be combined with Flagger: ${owned}`);
+      if (props.circuitBreaker?.maxConnections !== undefined) {
+        throw invalid(this, 'circuitBreaker.maxConnections', props.circuitBreaker.maxConnections,
+          'cannot be passed to Flagger, whose Canary has no TCP connection pool; remove it or use CanaryAnalysis.argoRollouts()');
+      }
+      if (this.serviceName.length > 55) {
+        throw invalid(this, 'name', this.serviceName,
+          'is too long for Flagger, which creates the Services <name>-primary and <name>-canary (RFC 1123 labels of at most 63 characters); use at most 55 characters');
+      }
+    }
+    if (engine === AnalysisEngine.ARGO_ROLLOUTS && props.mirrorPercentage !== undefined) {
+      throw invalid(this, 'mirrorPercentage', props.mirrorPercentage,
+        'cannot be combined with Argo Rollouts: between rollouts its canary subset points at the stable pods, which would serve every mirrored request twice; remove it');
+    }
+    return engine;
   }
 
   /** The weighted destinations of the primary route, stable first. */

@@ -73,8 +73,6 @@ export interface CircuitBreaker {
 /** Circuit-breaking settings with defaults applied, in Istio's units. */
 export interface ResolvedCircuitBreaker {
   readonly maxConnections: number;
-  /** Whether maxConnections was given (Flagger cannot express it). */
-  readonly maxConnectionsGiven: boolean;
   readonly http1MaxPendingRequests: number;
   readonly http2MaxRequests: number;
   readonly consecutive5xxErrors: number;
@@ -128,7 +126,6 @@ export function resolveCircuitBreaker(scope: IConstruct, service: string, props:
 
   return {
     maxConnections: limit('maxConnections', props.maxConnections),
-    maxConnectionsGiven: props.maxConnections !== undefined,
     http1MaxPendingRequests: limit('http1MaxPendingRequests', props.http1MaxPendingRequests),
     http2MaxRequests: limit('http2MaxRequests', props.http2MaxRequests),
     consecutive5xxErrors,

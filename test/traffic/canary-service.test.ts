@@ -285,7 +285,7 @@ describe('CanaryService', () => {
   test('escape hatch: a JSON patch on the VirtualService survives synth', () => {
     const chart = testChart();
     const service = new CanaryService(chart, 'payment', minimal());
-    service.virtualService.addJsonPatch(JsonPatch.add('/spec/exportTo', ['.']));
+    service.virtualService!.addJsonPatch(JsonPatch.add('/spec/exportTo', ['.']));
     expect(service.destinationRule).toBeInstanceOf(ApiObject);
     expect(findOne(synthValid(chart), 'VirtualService').spec.exportTo).toEqual(['.']);
   });
