@@ -209,13 +209,15 @@ export class CanaryService extends Construct implements IMeshService {
     const circuitBreaker = resolveCircuitBreaker(this, this.describe(), props.circuitBreaker, replicas);
 
     const labels = workloadLabels(this.serviceName);
+    // Every object but the ServiceAccount and the per-version ones is named after the service.
+    const named = { name: this.serviceName, namespace: this.namespace, labels };
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.serviceAccountName, namespace: this.namespace, labels },
     });
 
     if (engine !== AnalysisEngine.FLAGGER) {
       this.service = new k8s.KubeService(this, 'Service', {
-        metadata: { name: this.serviceName, namespace: this.namespace, labels },
+        metadata: named,
         spec: {
           selector: { app: this.serviceName },
           ports: [{
@@ -268,9 +270,7 @@ export class CanaryService extends Construct implements IMeshService {
       const argo = engine === AnalysisEngine.ARGO_ROLLOUTS;
       // Argo Rollouts adds each ReplicaSet's pod-template hash to the `stable` and `canary` subsets.
       this.destinationRule = addDestinationRule(this, 'DestinationRule', {
-        name: this.serviceName,
-        namespace: this.namespace,
-        labels,
+        ...named,
         protocol,
         circuitBreaker,
         subsets: argo
@@ -279,9 +279,7 @@ export class CanaryService extends Construct implements IMeshService {
       });
       // Argo Rollouts moves the weights during a rollout; Git holds the resting state, 100/0.
       this.virtualService = addVirtualService(this, 'VirtualService', {
-        name: this.serviceName,
-        namespace: this.namespace,
-        labels,
+        ...named,
         protocol,
         split: argo
           ? [{ subset: STABLE_SUBSET, weight: 100 }, { subset: CANARY_SUBSET, weight: 0 }]
@@ -295,9 +293,7 @@ export class CanaryService extends Construct implements IMeshService {
 
     if (analysis && engine === AnalysisEngine.FLAGGER) {
       this.flaggerCanary = addFlaggerCanary(this, 'Canary', {
-        name: this.serviceName,
-        namespace: this.namespace,
-        labels,
+        ...named,
         port,
         targetPort,
         portName,
@@ -310,17 +306,13 @@ export class CanaryService extends Construct implements IMeshService {
 
     if (analysis && engine === AnalysisEngine.ARGO_ROLLOUTS) {
       this.rollout = addRollout(this, 'Rollout', {
-        name: this.serviceName,
-        namespace: this.namespace,
-        labels,
+        ...named,
         replicas: replicas[running.version],
         version: running.version,
         route: PRIMARY_ROUTE,
         analysis,
       });
-      this.analysisTemplate = addAnalysisTemplate(this, 'AnalysisTemplate', {
-        name: this.serviceName, namespace: this.namespace, labels, analysis,
-      });
+      this.analysisTemplate = addAnalysisTemplate(this, 'AnalysisTemplate', { ...named, analysis });
     }
   }
 

@@ -1,19 +1,15 @@
 import { Duration } from 'cdk8s';
+import { CANARY, paymentService, STABLE, synthService } from './fixtures';
 import { AnalysisEngine, CanaryAnalysis, CanaryService, CanaryServiceProps } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
 
-const STABLE = { version: 'v1', image: 'registry.example.com/payment:1.4.2' };
-const CANARY = { version: 'v2', image: 'registry.example.com/payment:1.5.0' };
 
+/** The payment-service rolling out v2 with an engine. */
 function props(analysis: CanaryAnalysis, overrides: Partial<CanaryServiceProps> = {}): CanaryServiceProps {
-  return { namespace: 'payments', name: 'payment-service', port: 8080, stable: STABLE, canary: CANARY, analysis, ...overrides };
+  return paymentService({ canary: CANARY, analysis, ...overrides });
 }
 
-function synth(p: CanaryServiceProps) {
-  const chart = testChart();
-  const service = new CanaryService(chart, 'payment', p);
-  return { chart, service, docs: synthValid(chart) };
-}
+const synth = synthService;
 
 const kinds = (docs: any[]) => docs.map(d => `${d.kind}/${d.metadata.name}`);
 

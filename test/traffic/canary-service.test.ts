@@ -1,21 +1,12 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { CANARY, paymentService, STABLE, synthService } from './fixtures';
 import { AppProtocol, CanaryService, CanaryServiceProps, IMeshService } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
 
-const STABLE = { version: 'v1', image: 'registry.example.com/payment:1.4.2' };
-const CANARY = { version: 'v2', image: 'registry.example.com/payment:1.5.0' };
 
-/** The smallest valid props: one stable version. */
-function minimal(overrides: Partial<CanaryServiceProps> = {}): CanaryServiceProps {
-  return { namespace: 'payments', name: 'payment-service', port: 8080, stable: STABLE, ...overrides };
-}
-
-function synth(props: CanaryServiceProps) {
-  const chart = testChart();
-  const service = new CanaryService(chart, 'payment', props);
-  return { chart, service, docs: synthValid(chart) };
-}
+const minimal = paymentService;
+const synth = synthService;
 
 function primaryRoute(docs: any[]) {
   return findOne(docs, 'VirtualService').spec.http.find((r: any) => r.name === 'primary');

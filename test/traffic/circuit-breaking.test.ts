@@ -1,13 +1,10 @@
 import { Duration } from 'cdk8s';
+import { CANARY, paymentService, STABLE } from './fixtures';
 import { CanaryService, CanaryServiceProps } from '../../src';
 import { findOne, synthValid, testChart, warningsOf } from '../support';
 
-const STABLE = { version: 'v1', image: 'registry.example.com/payment:1.4.2' };
-const CANARY = { version: 'v2', image: 'registry.example.com/payment:1.5.0' };
 
-function props(overrides: Partial<CanaryServiceProps> = {}): CanaryServiceProps {
-  return { namespace: 'payments', name: 'payment-service', port: 8080, stable: STABLE, ...overrides };
-}
+const props = paymentService;
 
 describe('circuit breaking', () => {
   test('defaults: bounded connection pool, and outlier detection that ejects one pod of two', () => {

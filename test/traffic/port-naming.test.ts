@@ -1,18 +1,13 @@
 import { Duration } from 'cdk8s';
+import { CANARY, paymentService, synthService } from './fixtures';
 import { AppProtocol, CanaryService, CanaryServiceProps } from '../../src';
 import { findOne, synthValid, testChart } from '../support';
 
-const STABLE = { version: 'v1', image: 'registry.example.com/payment:1.4.2' };
-const CANARY = { version: 'v2', image: 'registry.example.com/payment:1.5.0' };
 
-function props(overrides: Partial<CanaryServiceProps> = {}): CanaryServiceProps {
-  return { namespace: 'payments', name: 'payment-service', port: 8080, stable: STABLE, ...overrides };
-}
+const props = paymentService;
 
 function servicePort(overrides: Partial<CanaryServiceProps>) {
-  const chart = testChart();
-  new CanaryService(chart, 'payment', props(overrides));
-  return findOne(synthValid(chart), 'Service').spec.ports[0];
+  return findOne(synthService(props(overrides)).docs, 'Service').spec.ports[0];
 }
 
 describe('port naming', () => {

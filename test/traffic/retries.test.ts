@@ -1,17 +1,14 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
+import { paymentService, synthService } from './fixtures';
 import { CanaryService, CanaryServiceProps, MeshWarnings, WarningMode } from '../../src';
-import { findOne, synthValid, testChart, warningsOf } from '../support';
+import { findOne, testChart, warningsOf } from '../support';
 
-const STABLE = { version: 'v1', image: 'registry.example.com/payment:1.4.2' };
 
-function props(overrides: Partial<CanaryServiceProps> = {}): CanaryServiceProps {
-  return { namespace: 'payments', name: 'payment-service', port: 8080, stable: STABLE, ...overrides };
-}
+const props = paymentService;
 
 function route(overrides: Partial<CanaryServiceProps>) {
-  const chart = testChart();
-  new CanaryService(chart, 'payment', props(overrides));
-  return { chart, route: findOne(synthValid(chart), 'VirtualService').spec.http[0] };
+  const { chart, docs } = synthService(props(overrides));
+  return { chart, route: findOne(docs, 'VirtualService').spec.http[0] };
 }
 
 describe('timeouts and retries', () => {
