@@ -201,6 +201,10 @@ export class CanaryService extends Construct implements IMeshService {
     const engine = props.analysis && this.checkAnalysisFits(props, protocol, props.analysis.engine);
     const resilience = this.resolveHttpOptions(props, protocol);
     const analysis = props.analysis && resolveAnalysis(this, props.analysis, props.timeout?.toMilliseconds());
+    // Argo Rollouts moves the weights during a rollout; Git holds its resting state, 100/0.
+    const split: WeightedSubset[] = engine
+      ? [{ subset: STABLE_SUBSET, weight: 100 }, { subset: CANARY_SUBSET, weight: 0 }]
+      : this.resolveWeights(props);
 
     // With an engine, one workload runs the version being rolled out: the canary, else the stable one.
     const running = props.canary ?? props.stable;
@@ -277,13 +281,10 @@ export class CanaryService extends Construct implements IMeshService {
           ? [STABLE_SUBSET, CANARY_SUBSET].map(name => ({ name, labels: { app: this.serviceName } }))
           : versions.map(v => ({ name: v.version, labels: { version: v.version } })),
       });
-      // Argo Rollouts moves the weights during a rollout; Git holds the resting state, 100/0.
       this.virtualService = addVirtualService(this, 'VirtualService', {
         ...named,
         protocol,
-        split: argo
-          ? [{ subset: STABLE_SUBSET, weight: 100 }, { subset: CANARY_SUBSET, weight: 0 }]
-          : this.resolveWeights(props),
+        split,
         canarySubset: argo ? CANARY_SUBSET : props.canary?.version,
         canaryHeader: props.canaryHeader,
         mirrorPercentage: props.mirrorPercentage,
