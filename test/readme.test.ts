@@ -1,7 +1,7 @@
 // README examples compile: every ```ts block is type-checked against the library's sources.
 // A block with imports is a whole program; a block without imports is a fragment that may use
-// the well-known example variables below (`app`, `chart`, `observability`, `canary`, `payments`), the cdk8s
-// value types and every export of the library (like a jsii-rosetta fixture).
+// the cdk8s value types and every export of the library. Any block may use the well-known variables
+// below (`app`, `chart`, ...) without declaring them (like a jsii-rosetta fixture).
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
@@ -18,16 +18,31 @@ function tsBlocks(markdown: string): { line: number; code: string }[] {
   return blocks;
 }
 
+/** Variables examples may use without declaring them, and their types. */
+const WELL_KNOWN: Record<string, string> = {
+  app: '__cdk8s.App',
+  chart: '__cdk8s.Chart',
+  observability: '__mesh.MeshObservability',
+  canary: '__mesh.IMeshService',
+  payments: '__mesh.ZeroTrustNamespace',
+};
+
+/** Declarations of the well-known variables a block uses but does not declare itself. */
+function assumed(code: string): string {
+  const names = Object.keys(WELL_KNOWN).filter(n =>
+    new RegExp(`\\b${n}\\b`).test(code) && !new RegExp(`\\b(const|let|var)\\s+${n}\\b`).test(code));
+  return [
+    "import type * as __cdk8s from 'cdk8s';",
+    "import type * as __mesh from 'cdk8s-mesh';",
+    ...names.map(n => `declare const ${n}: ${WELL_KNOWN[n]};`),
+  ].join('\n');
+}
+
 const FRAGMENT_PRELUDE = [
   "import { App, Chart, Duration, JsonPatch, Size } from 'cdk8s';",
   "import { Cpu } from 'cdk8s-plus-27';",
-  `import { IMeshService, ${Object.keys(library).sort().join(', ')} } from 'cdk8s-mesh';`,
-  'declare const app: App;',
-  'declare const chart: Chart;',
-  'declare const observability: MeshObservability;',
-  'declare const canary: IMeshService;',
-  'declare const payments: ZeroTrustNamespace;',
-  'void [Duration, JsonPatch, Size, Cpu];',
+  `import { ${Object.keys(library).sort().join(', ')} } from 'cdk8s-mesh';`,
+  'void [App, Chart, Duration, JsonPatch, Size, Cpu];',
 ].join('\n');
 
 function compile(files: Map<string, string>): string[] {
@@ -61,7 +76,7 @@ test('every TypeScript example in README.md compiles', () => {
   for (const { line, code } of blocks) {
     const isProgram = /^import /m.test(code);
     // fragments go in a block, so that their own declarations may shadow the prelude's
-    const source = isProgram ? code : `${FRAGMENT_PRELUDE}\n{\n${code}}\n`;
+    const source = isProgram ? `${assumed(code)}\n${code}` : `${FRAGMENT_PRELUDE}\n${assumed(code)}\n{\n${code}}\n`;
     files.set(path.join(ROOT, 'test', `README.md-line-${line}.ts`), `export {};\n${source}`);
   }
   expect(compile(files)).toEqual([]);

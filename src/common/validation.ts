@@ -72,3 +72,22 @@ function isHttpUrl(value: string): boolean {
     return false;
   }
 }
+
+// Image references as the container runtime parses them (distribution/reference grammar):
+// [registry[:port]/]path[:tag][@digest], path components lowercase.
+const IMAGE_PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:${IMAGE_DOMAIN_COMPONENT}(?:\\.${IMAGE_DOMAIN_COMPONENT})*(?::[0-9]+)?/)?` +
+  `${IMAGE_PATH_COMPONENT}(?:/${IMAGE_PATH_COMPONENT})*` +
+  '(?::[\\w][\\w.-]{0,127})?' +
+  '(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$');
+
+/** Checks a container image reference (`registry/path:tag` or `path@sha256:...`) and returns it. */
+export function checkImage(scope: IConstruct, field: string, value: string): string {
+  if (typeof value !== 'string' || value.length > 255 || !IMAGE_REFERENCE.test(value)) {
+    throw invalid(scope, field, value,
+      'must be an image reference [registry[:port]/]path[:tag][@digest] with a lowercase path (e.g. "registry.example.com/payment:1.4.2")');
+  }
+  return value;
+}

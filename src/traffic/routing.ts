@@ -1,0 +1,129 @@
+// The DestinationRule and VirtualService of a CanaryService (networking.istio.io/v1).
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { ResolvedCircuitBreaker } from './circuit-breaking';
+import { AppProtocol, isHttpFamily } from './port-naming';
+import { RouteResilience } from './retries';
+import {
+  DestinationRule, DestinationRuleSpecTrafficPolicyTlsMode, VirtualService, VirtualServiceSpecHttp,
+} from '../../imports/networking.istio.io';
+
+/**
+ * An exact match on an HTTP request header.
+ */
+export interface HeaderMatch {
+  /** Header name, lowercase as Istio requires (e.g. "x-canary"). */
+  readonly name: string;
+  /** The exact value that selects the route (e.g. "always"). */
+  readonly value: string;
+}
+
+/** Name of the weighted route; progressive-delivery controllers refer to it. */
+export const PRIMARY_ROUTE = 'primary';
+/** Name of the route that sends requests carrying the canary header to the canary. */
+export const CANARY_HEADER_ROUTE = 'canary-header';
+
+/** A DestinationRule subset. */
+export interface Subset {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+}
+
+/** A weighted destination of the primary route. */
+export interface WeightedSubset {
+  readonly subset: string;
+  readonly weight: number;
+}
+
+interface Common {
+  /** Object name; also the host, the Service's short name. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  readonly protocol: AppProtocol;
+}
+
+export interface DestinationRuleOptions extends Common {
+  readonly subsets: Subset[];
+  readonly circuitBreaker: ResolvedCircuitBreaker;
+}
+
+/**
+ * The DestinationRule: Istio mutual TLS to every pod, circuit breaking, one subset per version.
+ */
+export function addDestinationRule(scope: Construct, id: string, o: DestinationRuleOptions): ApiObject {
+  const cb = o.circuitBreaker;
+  return new DestinationRule(scope, id, {
+    metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
+    spec: {
+      host: o.name,
+      trafficPolicy: {
+        tls: { mode: DestinationRuleSpecTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL },
+        connectionPool: {
+          tcp: { maxConnections: cb.maxConnections },
+          http: isHttpFamily(o.protocol)
+            ? { http1MaxPendingRequests: cb.http1MaxPendingRequests, http2MaxRequests: cb.http2MaxRequests }
+            : undefined,
+        },
+        outlierDetection: {
+          consecutive5XxErrors: cb.consecutive5xxErrors,
+          interval: cb.interval,
+          baseEjectionTime: cb.baseEjectionTime,
+          maxEjectionPercent: cb.maxEjectionPercent,
+        },
+      },
+      subsets: o.subsets.map(s => ({ name: s.name, labels: s.labels })),
+    },
+  });
+}
+
+export interface VirtualServiceOptions extends Common {
+  /** Destinations of the primary route, stable first. */
+  readonly split: WeightedSubset[];
+  /** The canary subset, for the header route and mirroring. */
+  readonly canarySubset?: string;
+  readonly canaryHeader?: HeaderMatch;
+  readonly mirrorPercentage?: number;
+  readonly resilience: RouteResilience;
+}
+
+/**
+ * The VirtualService: the weighted split, and for HTTP the timeout, retries, an optional header
+ * route to the canary (first, as Istio evaluates routes in order) and optional mirroring.
+ */
+export function addVirtualService(scope: Construct, id: string, o: VirtualServiceOptions): ApiObject {
+  const destination = (subset: string) => ({ host: o.name, subset });
+  const metadata = { name: o.name, namespace: o.namespace, labels: o.labels };
+
+  if (!isHttpFamily(o.protocol)) {
+    return new VirtualService(scope, id, {
+      metadata,
+      spec: {
+        hosts: [o.name],
+        tcp: [{ route: o.split.map(s => ({ destination: destination(s.subset), weight: s.weight })) }],
+      },
+    });
+  }
+
+  const { timeout, retries } = o.resilience;
+  const http: VirtualServiceSpecHttp[] = [];
+  if (o.canaryHeader && o.canarySubset) {
+    http.push({
+      name: CANARY_HEADER_ROUTE,
+      match: [{ headers: { [o.canaryHeader.name]: { exact: o.canaryHeader.value } } }],
+      route: [{ destination: destination(o.canarySubset) }],
+      timeout,
+      retries,
+    });
+  }
+  const mirror = o.mirrorPercentage !== undefined && o.canarySubset !== undefined;
+  http.push({
+    name: PRIMARY_ROUTE,
+    route: o.split.map(s => ({ destination: destination(s.subset), weight: s.weight })),
+    timeout,
+    retries,
+    mirror: mirror ? destination(o.canarySubset!) : undefined,
+    mirrorPercentage: mirror ? { value: o.mirrorPercentage } : undefined,
+  });
+  return new VirtualService(scope, id, { metadata, spec: { hosts: [o.name], http } });
+}

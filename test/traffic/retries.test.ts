@@ -1,0 +1,114 @@
+import { App, Chart, Duration, Testing } from 'cdk8s';
+import { paymentService, synthService } from './fixtures';
+import { CanaryService, CanaryServiceProps, MeshWarnings, WarningMode } from '../../src';
+import { findOne, testChart, warningsOf } from '../support';
+
+
+const props = paymentService;
+
+function route(overrides: Partial<CanaryServiceProps>) {
+  const { chart, docs } = synthService(props(overrides));
+  return { chart, route: findOne(docs, 'VirtualService').spec.http[0] };
+}
+
+describe('timeouts and retries', () => {
+  test('without them, Istio defaults apply: no timeout, no retry policy written', () => {
+    const { route: r } = route({});
+    expect(r.timeout).toBeUndefined();
+    expect(r.retries).toBeUndefined();
+  });
+
+  test('a timeout alone leaves the retries to Istio', () => {
+    const { route: r } = route({ timeout: Duration.millis(1500) });
+    expect(r.timeout).toBe('1500ms');
+    expect(r.retries).toBeUndefined();
+  });
+
+  test('without perTryTimeout, one that fits every attempt and the worst-case back-off is derived', () => {
+    // 3 retries: 4 attempts and at most 25 + 75 + 175 ms of back-off in 2s: (2000 - 275) / 4 = 431ms
+    const { chart, route: r } = route({ timeout: Duration.seconds(2), retries: { attempts: 3 } });
+    expect(r.retries).toEqual({ attempts: 3, perTryTimeout: '431ms', retryOn: 'gateway-error,connect-failure,refused-stream' });
+    expect(warningsOf(chart)).toEqual([]);
+  });
+
+  test('the derived perTryTimeout uses the default of 2 retries: (2000 - 100) / 3 = 633ms', () => {
+    const { route: r } = route({ timeout: Duration.seconds(2), retries: {} });
+    expect(r.retries).toMatchObject({ attempts: 2, perTryTimeout: '633ms' });
+  });
+
+  test('back-off is capped at 250ms per retry', () => {
+    // 5 retries: 25 + 75 + 175 + 250 + 250 = 775ms; (10000 - 775) / 6 = 1537ms
+    const { route: r } = route({ timeout: Duration.seconds(10), retries: { attempts: 5 } });
+    expect(r.retries.perTryTimeout).toBe('1537ms');
+  });
+
+  test('without a route timeout, no perTryTimeout is invented', () => {
+    const { route: r } = route({ retries: { attempts: 3 } });
+    expect(r.retries).toEqual({ attempts: 3, retryOn: 'gateway-error,connect-failure,refused-stream' });
+  });
+
+  test('gRPC retries also on UNAVAILABLE', () => {
+    const { route: r } = route({ portName: 'grpc', retries: { attempts: 1 } });
+    expect(r.retries.retryOn).toBe('gateway-error,connect-failure,refused-stream,unavailable');
+  });
+
+  test('retryOn is written as given, status codes included', () => {
+    const { route: r } = route({ retries: { retryOn: ['5xx', '429'] } });
+    expect(r.retries.retryOn).toBe('5xx,429');
+  });
+
+  test('perTryTimeout that fits is kept without warning', () => {
+    const { chart, route: r } = route({ timeout: Duration.seconds(2), retries: { attempts: 3, perTryTimeout: Duration.millis(431) } });
+    expect(r.retries.perTryTimeout).toBe('431ms');
+    expect(warningsOf(chart)).toEqual([]);
+  });
+
+  describe('the trap: a route timeout that leaves no time for retries', () => {
+    const trap = { timeout: Duration.seconds(2), retries: { attempts: 3, perTryTimeout: Duration.seconds(2) } };
+
+    test('is reproduced as asked, and reported as a warning naming the service and the fix', () => {
+      const { chart, route: r } = route(trap);
+      expect(r.timeout).toBe('2s');
+      expect(r.retries).toMatchObject({ attempts: 3, perTryTimeout: '2s' });
+      expect(warningsOf(chart)).toEqual([
+        'test/payment: service payments/payment-service: retries do not fit in the route timeout: ' +
+        "Envoy's route timeout 2s includes every attempt, so after an attempt that runs into perTryTimeout 2s " +
+        'none of the 3 retries can run (istio/istio#21137); set retries.perTryTimeout to at most 431ms, ' +
+        'raise timeout to at least 8275ms, or leave retries.perTryTimeout unset to derive one that fits',
+      ]);
+    });
+
+    test('says how many retries still fit when some do', () => {
+      const { chart } = route({ timeout: Duration.seconds(2), retries: { attempts: 3, perTryTimeout: Duration.millis(600) } });
+      expect(warningsOf(chart)).toHaveLength(1);
+      expect(warningsOf(chart)[0]).toContain('only 2 of the 3 retries can run');
+    });
+
+    test('fails synthesis when warnings are errors', () => {
+      const app: App = Testing.app();
+      const chart = new Chart(app, 'mesh');
+      MeshWarnings.setMode(app, WarningMode.ERROR);
+      new CanaryService(chart, 'payment', props(trap));
+      expect(() => app.synth()).toThrow(
+        '[mesh/payment] warning treated as an error (WarningMode.ERROR): service payments/payment-service: retries do not fit');
+    });
+  });
+
+  describe('bad input', () => {
+    test.each<[string, Partial<CanaryServiceProps>, string]>([
+      ['zero timeout', { timeout: Duration.millis(0) }, 'test/payment: invalid timeout "0ms": must be a positive duration in whole milliseconds'],
+      ['fractional timeout', { timeout: Duration.millis(0.5) }, 'invalid timeout "0.5ms": must be a positive duration in whole milliseconds'],
+      ['zero attempts', { retries: { attempts: 0 } }, 'invalid retries.attempts 0: must be a positive integer'],
+      ['negative attempts', { retries: { attempts: -1 } }, 'invalid retries.attempts -1: must be a positive integer'],
+      ['zero perTryTimeout', { retries: { perTryTimeout: Duration.millis(0) } }, 'invalid retries.perTryTimeout "0ms": must be a positive duration'],
+      ['perTryTimeout over the timeout', { timeout: Duration.seconds(1), retries: { perTryTimeout: Duration.seconds(2) } },
+        'invalid retries.perTryTimeout "2s": is longer than the route timeout 1s, which includes every attempt'],
+      ['timeout too short for the retries', { timeout: Duration.millis(100), retries: { attempts: 3 } },
+        "invalid timeout \"100ms\": is too short for 3 retries and Envoy's back-off between them (275ms)"],
+      ['empty retryOn', { retries: { retryOn: [] } }, 'invalid retries.retryOn []: must name at least one condition'],
+      ['unknown retryOn', { retries: { retryOn: ['5xx', 'timeout'] } }, 'invalid retries.retryOn "timeout": must be an HTTP status code or one of 5xx, gateway-error'],
+    ])('rejects %s', (_what, overrides, message) => {
+      expect(() => new CanaryService(testChart(), 'payment', props(overrides))).toThrow(message);
+    });
+  });
+});
