@@ -120,6 +120,18 @@ export interface IstioControlPlaneProps {
   readonly holdApplicationUntilProxyStarts?: boolean;
 
   /**
+   * Install Istio's CNI node agent (`components.cni`), which sets up each pod's traffic redirection
+   * from a node DaemonSet instead of the `istio-init` init container. `istio-init` needs the
+   * NET_ADMIN and NET_RAW capabilities, which Pod Security "baseline" and "restricted" forbid, so
+   * a mesh with such namespaces (a `ZeroTrustNamespace` enforces "restricted") needs the CNI agent
+   * (Istio docs, "Install the Istio CNI node agent"; "Install Istio with Pod Security Admission").
+   *
+   * @default false (Istio's default, not written); a warning is reported when the app has
+   * injected namespaces that enforce "baseline" or "restricted"
+   */
+  readonly cni?: boolean;
+
+  /**
    * The mesh's trust domain: the root of every workload identity
    * (`spiffe://<trust domain>/ns/<namespace>/sa/<service account>`) that authorization policies match.
    *
@@ -174,6 +186,9 @@ export class IstioControlPlane extends Construct {
    */
   public readonly istioOperator: ApiObject;
 
+  /** Whether Istio's CNI node agent is installed. */
+  public readonly cni: boolean;
+
   private readonly spec: any;
   private readonly pilot: any;
   private readonly ingressGateways: RenderedGateway[] = [];
@@ -186,6 +201,7 @@ export class IstioControlPlane extends Construct {
     this.profile = this.checkProfile(props.profile ?? IstioProfile.DEFAULT);
     this.revision = props.revision === undefined ? undefined : this.checkRevision(props.revision);
     this.trustDomain = props.trustDomain === undefined ? undefined : this.checkTrustDomain(props.trustDomain);
+    this.cni = props.cni ?? false;
 
     // Everything but the gateways is known now: check and render it eagerly, so errors point here.
     this.spec = compact({
@@ -213,6 +229,7 @@ export class IstioControlPlane extends Construct {
     });
 
     this.node.addValidation({ validate: () => this.checkAloneInItsFile() });
+    this.node.addValidation({ validate: () => this.checkPodSecurityNeedsCni() });
   }
 
   /**
@@ -232,6 +249,7 @@ export class IstioControlPlane extends Construct {
       ...this.spec,
       components: compact({
         pilot: this.pilot,
+        cni: this.cni ? { enabled: true } : undefined,
         ingressGateways: this.ingressGateways.map(g => g.spec),
         egressGateways: this.egressGateways.length > 0 ? this.egressGateways.map(g => g.spec) : undefined,
       }),
@@ -375,6 +393,29 @@ export class IstioControlPlane extends Construct {
       throw invalid(this, field, replicas, 'must be a whole number of replicas, at least 1');
     }
     return replicas;
+  }
+
+  /**
+   * Without the CNI agent every injected pod gets `istio-init` (NET_ADMIN, NET_RAW), which a
+   * namespace enforcing Pod Security "baseline" or "restricted" rejects: its pods never start.
+   */
+  private checkPodSecurityNeedsCni(): string[] {
+    if (this.cni) return [];
+    const strict = this.node.root.node.findAll()
+      .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c.kind === 'Namespace')
+      .filter(ns => {
+        const labels = ns.metadata.toJson().labels ?? {};
+        const injected = this.revision === undefined
+          ? labels['istio-injection'] === 'enabled'
+          : labels['istio.io/rev'] === this.revision;
+        return injected && ['baseline', 'restricted'].includes(labels['pod-security.kubernetes.io/enforce']);
+      });
+    if (strict.length > 0) {
+      MeshWarnings.of(this.istioOperator).add(`namespaces ${strict.map(ns => ns.name).join(', ')} enforce Pod Security ` +
+        '"baseline" or "restricted", which rejects the istio-init container (NET_ADMIN, NET_RAW) that Istio injects ' +
+        'without its CNI node agent, so their pods would never start; set cni: true');
+    }
+    return [];
   }
 
   /**

@@ -95,6 +95,7 @@ describe('IstioControlPlane', () => {
       namespace: 'mesh-system',
       profile: IstioProfile.MINIMAL,
       revision: '1-30-3',
+      cni: true,
       hub: 'registry.example.com:5000/istio',
       tag: '1.30.3',
       pilotResources: {
@@ -307,6 +308,46 @@ describe('IstioControlPlane', () => {
         '{"app":"istio-ingressgateway","istio":"ingressgateway"}, so each Service selects both gateways\' pods; ' +
         'give "internal-gateway" its own labels (e.g. { istio: "internal-gateway" })',
       ]);
+    });
+  });
+
+  describe('CNI node agent', () => {
+    /** An app with the control plane in one chart and a namespace in another. */
+    function appWith(props: IstioControlPlaneProps, namespace: (chart: Chart) => void) {
+      const app = Testing.app();
+      MeshWarnings.setMode(app, WarningMode.COLLECT);
+      const istio = new IstioControlPlane(new Chart(app, 'istio'), 'control-plane', props);
+      const apps = new Chart(app, 'apps');
+      namespace(apps);
+      return { app, istio, docs: synthValid(istio.node.scope as Chart) };
+    }
+    const namespace = (name: string, labels: Record<string, string>) => (chart: Chart) =>
+      new ApiObject(chart, name, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+    const restricted = { 'pod-security.kubernetes.io/enforce': 'restricted' };
+
+    test('cni: true installs the agent, and injected restricted namespaces are fine', () => {
+      const { app, docs } = appWith({ cni: true }, namespace('payments', { 'istio-injection': 'enabled', ...restricted }));
+      expect(findOne(docs, 'IstioOperator').spec.components.cni).toEqual({ enabled: true });
+      expect(warningsOf(app)).toEqual([]);
+    });
+
+    test('warns when an injected namespace enforces baseline or restricted and the agent is off', () => {
+      const { app, docs } = appWith({}, namespace('payments', { 'istio-injection': 'enabled', ...restricted }));
+      expect(findOne(docs, 'IstioOperator').spec.components.cni).toBeUndefined();
+      expect(warningsOf(app)).toEqual([
+        'istio/control-plane/Resource: namespaces payments enforce Pod Security "baseline" or "restricted", which rejects the ' +
+        'istio-init container (NET_ADMIN, NET_RAW) that Istio injects without its CNI node agent, so their pods would never ' +
+        'start; set cni: true',
+      ]);
+    });
+
+    test('namespaces without injection, of another revision, or privileged do not need it', () => {
+      for (const labels of [restricted, { 'istio.io/rev': 'canary', ...restricted }, { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'privileged' }]) {
+        const { app } = appWith({ revision: 'stable' }, namespace('payments', labels));
+        expect(warningsOf(app)).toEqual([]);
+      }
+      const { app } = appWith({ revision: 'stable' }, namespace('payments', { 'istio.io/rev': 'stable', ...restricted }));
+      expect(warningsOf(app)).toHaveLength(1);
     });
   });
 
