@@ -342,7 +342,8 @@ describe('IstioControlPlane', () => {
     });
 
     test('namespaces without injection, of another revision, or privileged do not need it', () => {
-      for (const labels of [restricted, { 'istio.io/rev': 'canary', ...restricted }, { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'privileged' }]) {
+      const others: Record<string, string>[] = [restricted, { 'istio.io/rev': 'canary', ...restricted }, { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'privileged' }];
+      for (const labels of others) {
         const { app } = appWith({ revision: 'stable' }, namespace('payments', labels));
         expect(warningsOf(app)).toEqual([]);
       }
