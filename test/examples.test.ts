@@ -1,23 +1,169 @@
-// The example app is what `npm run synth` writes: every file it emits must validate strictly.
+// The reference example is the whole strategy (MISSION.md): what `npm run synth` writes. Every
+// file it emits must validate strictly, carry the strategy's values, and stay byte-identical and
+// named the same from one synth to the next.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ApiObject, App } from 'cdk8s';
 import * as YAML from 'yaml';
-import { expectValidDocuments } from './support';
 import { referenceApp } from '../examples/app';
-import { WarningMode, MeshWarnings } from '../src';
+import { AtomicSynth, MeshWarnings, WarningMode } from '../src';
+import { expectValidDocuments, findOne } from './support';
 
-test('the example app synthesizes one valid YAML file per chart', () => {
+/** Synthesizes the reference app into a fresh folder: the app, and each file's documents. */
+function synthReference(): { app: App; outdir: string; files: Record<string, any[]> } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-example-'));
   const app = referenceApp({ outdir });
   MeshWarnings.setMode(app, WarningMode.COLLECT);
   app.synth();
+  const files: Record<string, any[]> = {};
+  for (const file of fs.readdirSync(outdir).sort()) {
+    files[file] = YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map(d => d.toJSON());
+  }
+  return { app, outdir, files };
+}
 
-  const files = fs.readdirSync(outdir).sort();
-  expect(files).toEqual(['mesh.k8s.yaml']);
-  for (const file of files) {
-    const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map(d => d.toJSON());
+const { app, outdir, files } = synthReference();
+
+test('one file per chart, every document valid against its upstream schema', () => {
+  expect(Object.keys(files)).toEqual(['istio.k8s.yaml', 'mesh.k8s.yaml', 'nodes.k8s.yaml', 'payments.k8s.yaml']);
+  for (const docs of Object.values(files)) {
     expect(docs.length).toBeGreaterThan(0);
     expectValidDocuments(docs);
   }
+});
+
+describe('the strategy, value by value (MISSION.md)', () => {
+  test('1. node tuning: exactly the six sysctls, as minimums for the two limits the node may exceed', () => {
+    const conf = findOne(files['nodes.k8s.yaml'], 'ConfigMap').data['sysctl.conf'];
+    expect(conf.trim().split('\n')).toEqual([
+      'fs.file-max>=2097152',
+      'net.netfilter.nf_conntrack_max>=262144',
+      'net.core.somaxconn>=32768',
+      'net.ipv4.tcp_max_syn_backlog>=16384',
+      'net.ipv4.tcp_tw_reuse=1',
+      'net.ipv4.ip_local_port_range=32768 60999',
+    ]);
+    const alerts = findOne(files['nodes.k8s.yaml'], 'PrometheusRule').spec.groups[0].rules;
+    expect(alerts.find((r: any) => r.alert === 'NodeHighIowait').expr).toMatch(/> 5$/);
+  });
+
+  test('2. the IstioOperator, alone in its file for istioctl', () => {
+    expect(files['istio.k8s.yaml']).toHaveLength(1);
+    const operator = files['istio.k8s.yaml'][0];
+    expect(operator.apiVersion).toBe('install.istio.io/v1alpha1');
+    expect(operator.kind).toBe('IstioOperator');
+    expect(operator.metadata).toEqual({ name: 'coolvds-prod-mesh', namespace: 'istio-system' });
+    expect(operator.spec.profile).toBe('default');
+    expect(operator.spec.components.pilot.k8s.resources).toEqual({ requests: { cpu: '500m', memory: '2048Mi' } });
+    const [gateway] = operator.spec.components.ingressGateways;
+    expect(operator.spec.components.ingressGateways).toHaveLength(1);
+    expect(gateway.name).toBe('istio-ingressgateway');
+    expect(gateway.enabled).toBe(true);
+    expect(gateway.k8s.resources).toEqual({ requests: { cpu: '1000m', memory: '1024Mi' } });
+    // the reference's two ports, after the status port the library keeps (istio/istio#12503)
+    expect(gateway.k8s.service.ports).toEqual([
+      { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
+      { name: 'http2', port: 80, targetPort: 8080 },
+      { name: 'https', port: 443, targetPort: 8443 },
+    ]);
+    expect(operator.spec.values.global.proxy.resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '2000m', memory: '1024Mi' },
+    });
+    // beyond the reference: the CNI agent that restricted namespaces need
+    expect(operator.spec.components.cni).toEqual({ enabled: true });
+  });
+
+  test('3. zero trust: the reference PeerAuthentication, and a deny-by-default namespace', () => {
+    expect(findOne(files['mesh.k8s.yaml'], 'PeerAuthentication')).toEqual({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', namespace: 'istio-system' },
+      spec: { mtls: { mode: 'STRICT' } },
+    });
+    const payments = files['payments.k8s.yaml'];
+    expect(findOne(payments, 'Namespace').metadata.labels).toMatchObject({
+      'istio-injection': 'enabled',
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+    expect(findOne(payments, 'PeerAuthentication').spec).toEqual({ mtls: { mode: 'STRICT' } });
+    expect(findOne(payments, 'AuthorizationPolicy', 'allow-nothing').spec ?? {}).toEqual({});
+    expect(findOne(payments, 'AuthorizationPolicy', 'allow-by-identity').spec.rules).toEqual([{
+      from: [{ source: { principals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'] } }],
+      to: [{ operation: { ports: ['8080'] } }],
+    }]);
+  });
+
+  test('4. the canary: every field of the reference DestinationRule and VirtualService', () => {
+    const payments = files['payments.k8s.yaml'];
+    const rule = findOne(payments, 'DestinationRule');
+    expect(rule.apiVersion).toBe('networking.istio.io/v1');
+    expect(rule.spec.host).toMatch(/^payment-service(\.payments\.svc\.cluster\.local)?$/);
+    expect(rule.spec.trafficPolicy.tls).toEqual({ mode: 'ISTIO_MUTUAL' });
+    expect(rule.spec.subsets).toEqual([
+      { name: 'v1', labels: { version: 'v1' } },
+      { name: 'v2', labels: { version: 'v2' } },
+    ]);
+    const vs = findOne(payments, 'VirtualService');
+    expect(vs.apiVersion).toBe('networking.istio.io/v1');
+    expect(vs.spec.hosts).toEqual([rule.spec.host]);
+    expect(vs.spec.http).toHaveLength(1);
+    const [route] = vs.spec.http;
+    expect(route.route).toEqual([
+      { destination: { host: rule.spec.host, subset: 'v1' }, weight: 95 },
+      { destination: { host: rule.spec.host, subset: 'v2' }, weight: 5 },
+    ]);
+    expect(route.timeout).toBe('2s');
+    expect(route.retries).toMatchObject({ attempts: 3, perTryTimeout: '2s' });
+  });
+
+  test('4. the retry trap of the reference is reported, naming the service and the fix', () => {
+    const warnings = MeshWarnings.collect(app).map(w => `${w.path}: ${w.message}`);
+    expect(warnings).toContainEqual(expect.stringMatching(
+      /^payments\/payment: service payments\/payment-service: retries do not fit in the route timeout.*istio\/istio#21137.*perTryTimeout/));
+  });
+
+  test('5. observability: Kiali, mesh telemetry, scraping and the service\'s golden signals at 200 ms', () => {
+    const mesh = files['mesh.k8s.yaml'];
+    expect(findOne(mesh, 'Deployment', 'kiali').spec.template.spec.containers[0].image).toMatch(/^quay\.io\/kiali\/kiali:v\d+\.\d+\.\d+$/);
+    expect(findOne(mesh, 'Telemetry').apiVersion).toBe('telemetry.istio.io/v1');
+    expect(findOne(mesh, 'PodMonitor').metadata.namespace).toBe('istio-system');
+    expect(findOne(mesh, 'ServiceMonitor').metadata.namespace).toBe('istio-system');
+    const alerts = findOne(mesh, 'PrometheusRule', 'payment-service-golden-signals');
+    expect(alerts.metadata.namespace).toBe('payments');
+    const latency = alerts.spec.groups[0].rules.find((r: any) => r.alert === 'MeshServiceP99LatencyHigh');
+    expect(latency.expr).toContain('destination_service_name="payment-service"');
+    expect(latency.expr).toMatch(/> 200$/);
+  });
+});
+
+describe('GitOps-safe synthesis', () => {
+  test('two synths are byte-identical', () => {
+    const second = synthReference().outdir;
+    for (const file of fs.readdirSync(outdir)) {
+      expect(fs.readFileSync(path.join(second, file), 'utf8')).toBe(fs.readFileSync(path.join(outdir, file), 'utf8'));
+    }
+  });
+
+  test('resource names and construct IDs are stable (renaming one renames it in every cluster)', () => {
+    const objects = app.node.findAll().filter(ApiObject.isApiObject).map(o => ({ path: o.node.path, kind: o.kind, namespace: o.metadata.namespace }));
+    const names = Object.fromEntries(Object.entries(files).map(([file, docs]) =>
+      [file, docs.map(d => `${d.kind} ${d.metadata.namespace ? `${d.metadata.namespace}/` : ''}${d.metadata.name}`)]));
+    expect({ names, objects }).toMatchSnapshot();
+  });
+
+  test('the example\'s synth is atomic: a failing app keeps the previous manifests', () => {
+    const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-atomic-')), 'manifests');
+    const good = referenceApp();
+    MeshWarnings.setMode(good, WarningMode.COLLECT);
+    expect(AtomicSynth.synth(good, { outdir: target })).toEqual(Object.keys(files));
+    const before = fs.readdirSync(target).map(f => fs.readFileSync(path.join(target, f), 'utf8'));
+
+    // the trap warning as an error, as a strict CI would run it
+    const strict = referenceApp();
+    MeshWarnings.setMode(strict, WarningMode.ERROR);
+    expect(() => AtomicSynth.synth(strict, { outdir: target })).toThrow('retries do not fit in the route timeout');
+    expect(fs.readdirSync(target).map(f => fs.readFileSync(path.join(target, f), 'utf8'))).toEqual(before);
+  });
 });

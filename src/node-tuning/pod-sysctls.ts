@@ -88,6 +88,15 @@ export class PodSysctls {
   }
 
   /**
+   * Only the keys of Kubernetes' safe set: the ones every kubelet accepts and Pod Security
+   * "baseline" and "restricted" admit, for workloads in such a namespace (a `ZeroTrustNamespace`).
+   * The other keys cannot reach those pods at all.
+   */
+  public safeOnly(): PodSysctls {
+    return new PodSysctls(this.entries.filter(s => SysctlKey.of(s.name).isSafeOn(this.minor)), this.minor);
+  }
+
+  /**
    * The parameters for a pod's `securityContext.sysctls` (cdk8s-plus `PodSecurityContextProps`, or
    * the pod template of any L1 workload), reporting on `scope` a warning for unsafe keys.
    *

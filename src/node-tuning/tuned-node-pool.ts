@@ -298,7 +298,8 @@ export class TunedNodePool extends Construct {
         `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} per network namespace: the node's value does not reach pods, ` +
         'which start from the kernel default (kubernetes/kubernetes#78977), and no pod in this app sets ' +
         `${missing.length === 1 ? 'it' : 'them'}; apply podSysctls to the workloads that need them ` +
-        '(pool.podSysctls.applyTo(deployment)), or set warnNodeOnlyKeys: false when they are set elsewhere');
+        '(pool.podSysctls.applyTo(deployment)), or set warnNodeOnlyKeys: false when they are set elsewhere ' +
+        'or cannot be (unsafe keys in a namespace that enforces Pod Security "baseline" or "restricted")');
     }
     return [];
   }

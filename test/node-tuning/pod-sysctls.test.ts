@@ -96,6 +96,17 @@ describe('PodSysctls', () => {
     expect(warningsOf(chart)).toEqual([expect.stringContaining("sysctls net.ipv4.tcp_rmem are outside Kubernetes' safe set (1.29)")]);
   });
 
+  test('safeOnly keeps the keys a baseline or restricted namespace admits, on the oldest kubelet', () => {
+    const chart = testChart();
+    const safe = PodSysctls.of(STRATEGY_POD_KEYS).safeOnly();
+    expect(safe.sysctls).toEqual([{ name: 'net.ipv4.ip_local_port_range', value: '32768 60999' }]);
+    expect(safe.unsafeKeys).toEqual([]);
+    safe.toSysctls(chart);
+    expect(warningsOf(chart)).toEqual([]);
+    const keys = { 'net.ipv4.tcp_keepalive_time': '600', 'net.core.somaxconn': '1024' };
+    expect(PodSysctls.of(keys, { kubernetesMinorVersion: 29 }).safeOnly().sysctls).toEqual([{ name: 'net.ipv4.tcp_keepalive_time', value: '600' }]);
+  });
+
   test('the sysctls are a copy', () => {
     const sysctls = PodSysctls.of({ 'net.core.somaxconn': '1024' });
     (sysctls.sysctls[0] as any).value = '1';

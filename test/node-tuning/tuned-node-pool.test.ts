@@ -201,7 +201,8 @@ describe('TunedNodePool', () => {
       'test/tuning: net.core.somaxconn, net.ipv4.tcp_max_syn_backlog, net.ipv4.tcp_tw_reuse, net.ipv4.ip_local_port_range ' +
       "are per network namespace: the node's value does not reach pods, which start from the kernel default " +
       '(kubernetes/kubernetes#78977), and no pod in this app sets them; apply podSysctls to the workloads that need them ' +
-      '(pool.podSysctls.applyTo(deployment)), or set warnNodeOnlyKeys: false when they are set elsewhere',
+      '(pool.podSysctls.applyTo(deployment)), or set warnNodeOnlyKeys: false when they are set elsewhere or cannot be ' +
+      '(unsafe keys in a namespace that enforces Pod Security "baseline" or "restricted")',
     ]);
   });
 
