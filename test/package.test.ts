@@ -48,9 +48,10 @@ test('a fresh cdk8s app installs the packed tarball and synthesizes with the pub
   }));
   fs.writeFileSync(path.join(app, 'main.ts'), [
     "import { App, Chart } from 'cdk8s';",
-    "import { ZeroTrustMesh } from 'cdk8s-mesh';",
-    'const app = new App();',
-    "new ZeroTrustMesh(new Chart(app, 'mesh'), 'zero-trust');",
+    "import { CanaryService, ZeroTrustMesh } from 'cdk8s-mesh';",
+    "const app = new App(); const chart = new Chart(app, 'mesh');",
+    "new ZeroTrustMesh(chart, 'zero-trust');",
+    "new CanaryService(chart, 'web', { namespace: 'web', name: 'web', port: 8080, stable: { version: 'v1', image: 'nginx:1.27' } });",
     'app.synth();',
   ].join('\n') + '\n');
 
@@ -61,7 +62,9 @@ test('a fresh cdk8s app installs the packed tarball and synthesizes with the pub
 
   // THEN
   const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(app, 'dist', 'mesh.k8s.yaml'), 'utf8')).map(d => d.toJSON());
-  expect(docs).toEqual([expect.objectContaining({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication' })]);
+  expect(docs.map(d => `${d.apiVersion} ${d.kind}`)).toEqual(expect.arrayContaining([
+    'security.istio.io/v1 PeerAuthentication', 'apps/v1 Deployment', 'networking.istio.io/v1 VirtualService',
+  ]));
   // peer dependencies resolved to the app's single copies, not to copies inside the package
   expect(fs.existsSync(path.join(app, 'node_modules', 'cdk8s-mesh', 'node_modules'))).toBe(false);
 }, 300_000);
