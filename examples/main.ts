@@ -1,9 +1,9 @@
-// `npm run synth` runs this app directly; `cdk8s synth` (cdk8s.yaml) runs it too, but empties
-// dist/manifests first. The app writes atomically: a failing synth leaves the previous manifests
-// byte for byte as they were.
+// `npm run synth` runs this app. It writes dist/manifests itself, atomically: a failing synth
+// leaves the previous manifests byte for byte as they were. Under `cdk8s synth` (cdk8s.yaml) the
+// CLI empties only its own scratch folder first, never dist/manifests.
 import { AtomicSynth } from '../src';
 import { referenceApp } from './app';
 
-const outdir = process.env.CDK8S_OUTDIR ?? 'dist/manifests';
+const outdir = 'dist/manifests';
 const files = AtomicSynth.synth(referenceApp(), { outdir });
 console.log(`synthesized ${outdir}: ${files.join(', ')}`);

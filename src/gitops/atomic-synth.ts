@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Yaml } from 'cdk8s';
+import { ApiObject, App, Yaml } from 'cdk8s';
 
 /**
  * Options for `AtomicSynth.synth()`.
@@ -24,8 +24,8 @@ export interface AtomicSynthOptions {
  * An empty or half-written manifest folder committed to a GitOps repository makes Argo CD or Flux
  * prune everything it managed. `AtomicSynth` synthesizes into a temporary folder beside the target,
  * runs every validation of the app (construct validations, cdk8s-mesh warnings in
- * `WarningMode.ERROR`), checks that each file holds YAML documents, and only then swaps the new
- * folder in with a rename. On any failure the previous output is left byte for byte as it was.
+ * `WarningMode.ERROR`), checks that each file holds YAML documents and that no two objects share a
+ * kind, namespace and name, and only then swaps the new folder in with a rename. On any failure the previous output is left byte for byte as it was.
  */
 export class AtomicSynth {
   /**
@@ -47,6 +47,7 @@ export class AtomicSynth {
       // App.outdir is fixed at construction; point it at the staging folder for this synth only.
       (app as { outdir: string }).outdir = staging;
       app.synth();
+      checkUniqueObjects(app);
       const files = checkOutput(staging, target);
       swap(staging, target);
       // `cdk8s synth` insists that its own (scratch) output folder exists after the app ran
@@ -61,6 +62,26 @@ export class AtomicSynth {
   }
 
   private constructor() {}
+}
+
+/**
+ * Two objects with the same kind, namespace and name are one object to the API server: the later
+ * silently replaces the earlier when a GitOps tool applies them.
+ */
+function checkUniqueObjects(app: App): void {
+  const seen = new Map<string, string>();
+  for (const c of app.node.findAll()) {
+    if (!ApiObject.isApiObject(c)) continue;
+    const { metadata } = c.toJson(); // rendered, so a chart's default namespace counts
+    const group = c.apiVersion.includes('/') ? c.apiVersion.split('/')[0] : 'core';
+    const key = `${c.kind}.${group} ${metadata.namespace ? `${metadata.namespace}/` : ''}${metadata.name}`;
+    const other = seen.get(key);
+    if (other) {
+      throw new Error(`atomic synth: ${other} and ${c.node.path} both define ${key}; the API server keeps only one of them, ` +
+        'give one of them another name');
+    }
+    seen.set(key, c.node.path);
+  }
 }
 
 /** Refuses output a GitOps tool would take as "delete everything": no files, or files without documents. */

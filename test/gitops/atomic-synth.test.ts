@@ -71,6 +71,19 @@ describe('AtomicSynth', () => {
     expect(snapshotFolder(out)).toEqual(before);
   });
 
+  test('refuses two objects with the same kind, namespace and name, even in different charts', () => {
+    const out = path.join(workdir(), 'manifests');
+    AtomicSynth.synth(meshApp(), { outdir: out });
+    const before = snapshotFolder(out);
+
+    const clash = meshApp(chart => new ApiObject(chart, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'a' } }));
+    new ApiObject(new Chart(clash, 'other', { namespace: 'a' }), 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' } });
+
+    expect(() => AtomicSynth.synth(clash, { outdir: out })).toThrow(
+      'atomic synth: mesh/settings and other/settings both define ConfigMap.core a/settings; the API server keeps only one of them, give one of them another name');
+    expect(snapshotFolder(out)).toEqual(before);
+  });
+
   test('refuses to replace the output with nothing', () => {
     const out = path.join(workdir(), 'manifests');
     AtomicSynth.synth(meshApp(), { outdir: out });

@@ -57,7 +57,7 @@ if (schemasAvailable()) {
       const service = (targetPort: any) => ({
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: 'web' },
+        metadata: { name: `web-${targetPort}` },
         spec: { ports: [{ port: 80, targetPort }] },
       });
       expect(validateDocuments([service(8080), service('http')])).toEqual([]);
@@ -68,6 +68,12 @@ if (schemasAvailable()) {
       // flowcontrol v1beta3 was served by 1.27 and removed later
       const errors = validateDocuments([{ apiVersion: 'flowcontrol.apiserver.k8s.io/v1beta3', kind: 'FlowSchema', metadata: { name: 'x' }, spec: { priorityLevelConfiguration: { name: 'y' } } }]);
       expect(errors).toEqual(['document #0 FlowSchema x: flowcontrol.apiserver.k8s.io/v1beta3 FlowSchema does not exist in Kubernetes 1.36.0']);
+    });
+
+    test('rejects two documents the API server would take as one', () => {
+      expect(validateDocuments([configMap(), configMap({ data: { c: 'd' } })])).toEqual([
+        'document #1 ConfigMap payments/settings: same group, kind, namespace and name as document #0',
+      ]);
     });
 
     test('rejects a kind it has no schema for', () => {

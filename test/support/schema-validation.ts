@@ -48,7 +48,21 @@ export function validateDocuments(docs: any[]): string[] {
     }
     return [];
   }
-  return docs.flatMap((doc, index) => validateDocument(doc, index));
+  return [...docs.flatMap((doc, index) => validateDocument(doc, index)), ...duplicates(docs)];
+}
+
+/** Objects the API server would take as one: the same group, kind, namespace and name. */
+function duplicates(docs: any[]): string[] {
+  const seen = new Map<string, number>();
+  const errors: string[] = [];
+  docs.forEach((doc, index) => {
+    const group = String(doc?.apiVersion ?? '').split('/').slice(-2, -1)[0] ?? '';
+    const key = `${group}/${doc?.kind} ${doc?.metadata?.namespace ?? ''}/${doc?.metadata?.name}`;
+    const first = seen.get(key);
+    if (first !== undefined) errors.push(`${describeDocument(doc, index)}: same group, kind, namespace and name as document #${first}`);
+    else seen.set(key, index);
+  });
+  return errors;
 }
 
 /** Throws with every problem found when any document is invalid. */
