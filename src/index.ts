@@ -1,5 +1,5 @@
-export * from './common/alerts';
-export * from './common/labels';
+export { AlertSeverity } from './common/alerts';
+export { PodSecurityLevel } from './common/labels';
 export * from './common/mesh-service';
 export * from './common/pod-security';
 export * from './common/warnings';
