@@ -1,7 +1,9 @@
 // Argo Rollouts (argoproj.io/v1alpha1) with Istio subset-level traffic splitting: the controller
 // sets the weights of the VirtualService route it is given and adds the `rollouts-pod-template-hash`
 // of each ReplicaSet to the DestinationRule subsets (Argo Rollouts docs, "Istio").
-import { ApiObject } from 'cdk8s';
+import { createHash } from 'crypto';
+import { ApiObject, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { canarySteps, ResolvedAnalysis } from './canary-analysis';
 import {
@@ -13,14 +15,49 @@ import {
 export const STABLE_SUBSET = 'stable';
 export const CANARY_SUBSET = 'canary';
 
+/** The pod label Istio reports as `destination_canonical_revision` (istio/istio pkg/model, `CanonicalService`). */
+export const CANONICAL_REVISION_LABEL = 'service.istio.io/canonical-revision';
+
+/**
+ * Labels the pod template with a revision that changes with the template, and returns it (resolved
+ * at synth). Both ReplicaSets of a Rollout share the workload name (istio/istio#49256), and the
+ * `version` label does not change when a new image is committed under the same version name, so
+ * only a label derived from the template tells the canary's requests from the stable ones. Istio
+ * reads `service.istio.io/canonical-revision` before `app.kubernetes.io/version` and `version`.
+ * The revision is `<version>-<hash>` of the Deployment's final pod template (escape-hatch patches
+ * included, the label itself left out), so it is deterministic and changes exactly when Argo
+ * Rollouts starts a new revision.
+ */
+export function addTemplateRevision(deployment: kplus.Deployment, version: string): string {
+  let hashing = false;
+  const revision = Lazy.any({
+    produce: () => {
+      // the template is rendered once more to hash it; the label's own value is left out
+      if (hashing) return '';
+      hashing = true;
+      try {
+        const template = ApiObject.of(deployment).toJson().spec.template;
+        delete template.metadata.labels[CANONICAL_REVISION_LABEL];
+        const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
+        // a label value: at most 63 characters, starting and ending with an alphanumeric
+        return `${version.slice(0, 52)}-${hash}`;
+      } finally {
+        hashing = false;
+      }
+    },
+  });
+  deployment.podMetadata.addLabel(CANONICAL_REVISION_LABEL, revision);
+  return revision;
+}
+
 export interface ArgoRolloutOptions {
   /** Rollout, AnalysisTemplate and referenced Deployment name; the service name. */
   readonly name: string;
   readonly namespace: string;
   readonly labels: Record<string, string>;
   readonly replicas: number;
-  /** The pods' version label value: how the analysis tells canary requests apart. */
-  readonly version: string;
+  /** The canary pod template's canonical revision: how the analysis tells canary requests apart. */
+  readonly revision: string;
   /** The VirtualService route the controller weights. */
   readonly route: string;
   readonly analysis: ResolvedAnalysis;
@@ -57,7 +94,7 @@ export function addRollout(scope: Construct, id: string, o: ArgoRolloutOptions):
             args: [
               { name: 'service', value: o.name },
               { name: 'namespace', value: o.namespace },
-              { name: 'canary-version', value: o.version },
+              { name: 'canary-revision', value: o.revision },
             ],
           },
           steps,
@@ -76,13 +113,12 @@ export interface AnalysisTemplateOptions {
 
 /**
  * The AnalysisTemplate: the canary's non-5xx percentage and p99 duration from Istio's standard
- * metrics, selected by the destination's `app` and `version` labels (both revisions of a Rollout
- * share a workload name since istio/istio#49256, but not a version).
+ * metrics, selected by the destination's `app` label and canonical revision (`addTemplateRevision`).
  */
 export function addAnalysisTemplate(scope: Construct, id: string, o: AnalysisTemplateOptions): ApiObject {
   const a = o.analysis;
   const selector = 'reporter="destination",destination_workload_namespace="{{args.namespace}}",' +
-    'destination_app="{{args.service}}",destination_version="{{args.canary-version}}"';
+    'destination_app="{{args.service}}",destination_canonical_revision="{{args.canary-revision}}"';
   const window = `[${a.interval}]`;
   // Flagger's threshold counts failures up to the rollback; Argo fails a metric above failureLimit.
   const failureLimit = AnalysisTemplateSpecMetricsFailureLimit.fromNumber(a.threshold - 1);
@@ -96,7 +132,7 @@ export function addAnalysisTemplate(scope: Construct, id: string, o: AnalysisTem
   return new AnalysisTemplate(scope, id, {
     metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
     spec: {
-      args: [{ name: 'service' }, { name: 'namespace' }, { name: 'canary-version' }],
+      args: [{ name: 'service' }, { name: 'namespace' }, { name: 'canary-revision' }],
       metrics: [
         metric('request-success-rate', `result[0] >= ${a.minSuccessRate}`,
           `100 * sum(rate(istio_requests_total{${selector},response_code!~"5.*"}${window})) / ` +

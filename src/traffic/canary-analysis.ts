@@ -38,7 +38,9 @@ export interface CanaryAnalysisOptions {
 
   /**
    * How often the metrics are checked and the traffic moved, and the window they are measured over.
-   * At least 30 seconds: a rate needs two samples, and Istio's Prometheus scrapes every 15 seconds.
+   * At least 60 seconds, 4 scrapes of Istio's Prometheus (every 15 seconds): `rate()` needs two
+   * samples in its window, and a shorter window goes empty on one late or failed scrape, which
+   * Argo Rollouts records as an error and Flagger counts as a failed check.
    *
    * @default Duration.minutes(1)
    */
@@ -169,8 +171,14 @@ export interface ResolvedAnalysis {
   readonly prometheusAddress: string;
 }
 
-/** Istio's Prometheus addon scrapes every 15s; a rate needs two samples in its window. */
-const MIN_INTERVAL_SECONDS = 30;
+/**
+ * Istio's Prometheus addon and PodMonitor example scrape every 15s. `rate()` needs two samples in its
+ * window; a window of 4 scrape intervals still has them after a late or failed scrape (Robust
+ * Perception, "What range should I use with rate()?"). With fewer, the query returns nothing:
+ * Argo Rollouts records a measurement error, Flagger halts and counts a failed check ("no values found").
+ */
+const SCRAPE_INTERVAL_SECONDS = 15;
+const MIN_INTERVAL_SECONDS = 4 * SCRAPE_INTERVAL_SECONDS;
 
 /**
  * Applies the defaults and checks every setting.
@@ -196,7 +204,8 @@ export function resolveAnalysis(scope: IConstruct, analysis: CanaryAnalysis, rou
   const intervalMs = interval.toMilliseconds({ integral: false });
   if (!Number.isInteger(intervalMs / 1000) || intervalMs < MIN_INTERVAL_SECONDS * 1000) {
     throw invalid(scope, 'analysis.interval', Number.isInteger(intervalMs) ? formatDuration(interval) : `${intervalMs}ms`,
-      `must be whole seconds and at least ${MIN_INTERVAL_SECONDS}s: a rate needs two samples per interval and Istio's Prometheus scrapes every 15s`);
+      `must be whole seconds and at least ${MIN_INTERVAL_SECONDS}s, 4 scrapes of Istio's Prometheus (every ${SCRAPE_INTERVAL_SECONDS}s): ` +
+      'the interval is also the rate() window, which needs two samples even after a missed scrape');
   }
 
   const threshold = o.threshold ?? 5;

@@ -2,10 +2,10 @@ import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { addAnalysisTemplate, addRollout, CANARY_SUBSET, STABLE_SUBSET } from './argo-rollouts';
+import { addAnalysisTemplate, addRollout, addTemplateRevision, CANARY_SUBSET, STABLE_SUBSET } from './argo-rollouts';
 import { AnalysisEngine, CanaryAnalysis, resolveAnalysis } from './canary-analysis';
 import { CircuitBreaker, resolveCircuitBreaker } from './circuit-breaking';
-import { addFlaggerCanary } from './flagger';
+import { addFlaggerAutoscaler, addFlaggerCanary } from './flagger';
 import { AppProtocol, isHttpFamily, resolvePortProtocol } from './port-naming';
 import { resolveRouteResilience, RetryPolicy, RouteResilience } from './retries';
 import { addDestinationRule, addVirtualService, HeaderMatch, PRIMARY_ROUTE, WeightedSubset } from './routing';
@@ -79,8 +79,9 @@ export interface CanaryServiceProps {
   readonly timeout?: Duration;
 
   /**
-   * How failed requests are retried. Without a `perTryTimeout`, one that fits every attempt into
-   * `timeout` is derived.
+   * How failed requests are retried. By default only requests the application never received are
+   * retried. Without a `perTryTimeout`, one that fits every attempt into `timeout` is derived when
+   * `retryOn` retries timed-out attempts ("5xx", "gateway-error", "reset").
    *
    * @default - Istio's default policy: 2 retries on connect-failure, refused-stream, unavailable,
    * cancelled and 503, no per-try timeout
@@ -150,9 +151,10 @@ export interface CanaryServiceProps {
  * VirtualService (weights, timeout, retries), all `networking.istio.io/v1`.
  *
  * With `analysis`, one Deployment runs the version being rolled out, and the controller's
- * resources replace the static split: a Flagger Canary (Flagger then creates the Services,
- * DestinationRules and VirtualService), or an Argo Rollouts Rollout and AnalysisTemplate beside the
- * Service, DestinationRule and VirtualService it manages.
+ * resources replace the static split: a Flagger Canary and the HorizontalPodAutoscaler that holds
+ * the replica count (Flagger then creates the Services, DestinationRules and VirtualService), or an
+ * Argo Rollouts Rollout and AnalysisTemplate beside the Service, DestinationRule and VirtualService
+ * it manages.
  */
 export class CanaryService extends Construct implements IMeshService {
   /** The Kubernetes Service name, also the service's short host name in the mesh. */
@@ -193,6 +195,13 @@ export class CanaryService extends Construct implements IMeshService {
 
   /** The Flagger Canary, with `CanaryAnalysis.flagger()`. */
   public readonly flaggerCanary?: ApiObject;
+
+  /**
+   * The HorizontalPodAutoscaler that holds the replica count (minReplicas = maxReplicas), with
+   * `CanaryAnalysis.flagger()`: Flagger sizes the primary from it, and the Deployment carries no
+   * `spec.replicas` for GitOps tools to restore after Flagger scales it to 0.
+   */
+  public readonly autoscaler?: ApiObject;
 
   /** The Argo Rollouts Rollout, with `CanaryAnalysis.argoRollouts()`. */
   public readonly rollout?: ApiObject;
@@ -246,6 +255,8 @@ export class CanaryService extends Construct implements IMeshService {
       });
     }
 
+    // With Argo Rollouts, the revision of the pod template that the analysis selects the canary by.
+    let revision: string | undefined;
     const workload = (workloadId: string, name: string, v: ServiceVersion, pods: number, selector: Record<string, string>) =>
       addWorkload(this, workloadId, {
         name,
@@ -271,11 +282,17 @@ export class CanaryService extends Construct implements IMeshService {
     } else {
       // One Deployment whose template runs the version being rolled out. Its ID and name do not
       // depend on the version, so moving the canary into `stable` after a promotion changes nothing.
-      // Flagger requires a single `app: <name>` selector (Flagger docs, "How it works"); Argo Rollouts
-      // takes the pods from it and keeps it at 0 replicas.
+      // Flagger requires a single `app: <name>` selector (Flagger docs, "How it works") and reads the
+      // replica count from an HPA; Argo Rollouts takes the pods from it and keeps it at 0 replicas.
       const pods = replicas[running.version];
-      this.deployments = [workload('Deployment', this.serviceName, running,
-        engine === AnalysisEngine.ARGO_ROLLOUTS ? 0 : pods, { app: this.serviceName })];
+      const deployment = workload('Deployment', this.serviceName, running,
+        engine === AnalysisEngine.ARGO_ROLLOUTS ? 0 : pods, { app: this.serviceName });
+      this.deployments = [deployment];
+      if (engine === AnalysisEngine.FLAGGER) {
+        this.autoscaler = addFlaggerAutoscaler(this, 'Autoscaler', { ...named, deployment, replicas: pods });
+      } else {
+        revision = addTemplateRevision(deployment, running.version);
+      }
       if (pods > 1) {
         // Flagger relabels `app` on the primary copy, not `app.kubernetes.io/name`: this covers both copies.
         this.addDisruptionBudget('DisruptionBudget', this.serviceName, undefined, { 'app.kubernetes.io/name': this.serviceName });
@@ -321,7 +338,7 @@ export class CanaryService extends Construct implements IMeshService {
       this.rollout = addRollout(this, 'Rollout', {
         ...named,
         replicas: replicas[running.version],
-        version: running.version,
+        revision: revision!,
         route: PRIMARY_ROUTE,
         analysis,
       });
@@ -457,7 +474,7 @@ export class CanaryService extends Construct implements IMeshService {
         throw invalid(this, 'mirrorPercentage', props.mirrorPercentage, 'copies requests to the canary, but no canary is given; add a canary or remove it');
       }
     }
-    return resolveRouteResilience(this, this.describe(), protocol, props.timeout, props.retries);
+    return resolveRouteResilience(this, this.describe(), props.timeout, props.retries);
   }
 
   private addDisruptionBudget(id: string, name: string, version: string | undefined, selector: Record<string, string>) {

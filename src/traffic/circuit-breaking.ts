@@ -1,7 +1,10 @@
 // Circuit breaking: DestinationRule connection pool limits and outlier detection. Istio's own
 // defaults disable the pool limits (2^32-1) and, with maxEjectionPercent 10%, eject nothing from a
 // version running fewer than 10 pods: Envoy ejects a host only while
-// 100 * (ejected + 1) / hosts <= maxEjectionPercent (Envoy outlier detection docs, "Ejection algorithm").
+// 100 * (ejected + 1) / hosts <= maxEjectionPercent, the first ejection included since Envoy 1.28
+// (changelog 1.28.0, "Outlier detection will always respect max_ejection_percent now";
+// envoyproxy/envoy#27909). Envoy 1.31's opt-in `always_eject_one_host` restores the old "at least one
+// host" rule, but Istio's DestinationRule does not expose it (Istio 1.30 CRD).
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { checkDurationMs } from './retries';
@@ -61,9 +64,11 @@ export interface CircuitBreaker {
   /**
    * Largest share of a version's pods that may be ejected at once.
    *
-   * Istio's default, 10%, ejects nothing below 10 pods. 50% ejects one pod of two and never
-   * empties a version: with outlier detection Istio turns off Envoy's panic routing
-   * (`minHealthPercent` 0), so a version with every pod ejected would answer 503.
+   * Envoy ejects a pod only while `100 * (ejected + 1) / pods <= maxEjectionPercent`, the first
+   * ejection included (Envoy 1.28+), so Istio's default, 10%, ejects nothing below 10 pods. 50%
+   * ejects one pod of two and never the last pod of a version: Istio turns off Envoy's panic
+   * routing (`minHealthPercent` defaults to 0, istio/api DestinationRule `OutlierDetection`), so a
+   * version with every pod ejected answers 503. 100 can eject a version's only pod.
    *
    * @default 50
    */
@@ -85,7 +90,7 @@ const ENVOY_DEFAULT_LIMIT = 1024;
 
 /**
  * Validates circuit-breaking settings, applies the defaults, and warns when outlier detection could
- * never eject a pod of a version.
+ * never eject a pod of a version, or could eject the only pod of a version.
  *
  * @param replicas pods per version name
  */
@@ -118,8 +123,15 @@ export function resolveCircuitBreaker(scope: IConstruct, service: string, props:
       if (pods > 1 && maxEjectionPercent < needed) {
         MeshWarnings.of(scope).add(
           `service ${service}: outlier detection can never eject a pod of ${version}: with ${pods} pods, ` +
-          `maxEjectionPercent ${maxEjectionPercent} allows none (Envoy ejects only while ejected pods stay within it); ` +
-          `set circuitBreaker.maxEjectionPercent to at least ${needed}`);
+          `maxEjectionPercent ${maxEjectionPercent} allows none (Envoy 1.28+ ejects only while ejected pods stay within it, ` +
+          `the first one included); set circuitBreaker.maxEjectionPercent to at least ${needed}`);
+      }
+      if (pods === 1 && maxEjectionPercent >= 100) {
+        MeshWarnings.of(scope).add(
+          `service ${service}: outlier detection can eject the only pod of ${version} for baseEjectionTime ` +
+          `${formatDuration(baseEjectionTime)} (longer at each new ejection), and with Istio's panic routing off ` +
+          `(minHealthPercent 0) the ${version} subset then answers 503 to all its traffic; run at least 2 replicas ` +
+          'or set circuitBreaker.maxEjectionPercent below 100');
       }
     }
   }

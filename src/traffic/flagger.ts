@@ -3,15 +3,50 @@
 // `<name>-canary`, and owns the DestinationRules and VirtualService (Flagger docs, "How it works"),
 // so none of those is emitted beside it.
 import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ResolvedAnalysis } from './canary-analysis';
 import { ResolvedCircuitBreaker } from './circuit-breaking';
 import { AppProtocol } from './port-naming';
 import { RouteResilience } from './retries';
 import {
-  Canary, CanarySpecAnalysisWebhooks, CanarySpecAnalysisWebhooksType, CanarySpecProvider, CanarySpecServiceTrafficPolicyTlsMode,
-  CanarySpecTargetRefKind,
+  Canary, CanarySpecAnalysisWebhooks, CanarySpecAnalysisWebhooksType, CanarySpecAutoscalerRefKind, CanarySpecProvider,
+  CanarySpecServiceTrafficPolicyTlsMode, CanarySpecTargetRefKind,
 } from '../../imports/flagger.app';
+
+export interface FlaggerAutoscalerOptions {
+  /** The target Deployment's name, also the HorizontalPodAutoscaler's. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  /** The target Deployment; its `spec.replicas` is left out. */
+  readonly deployment: kplus.Deployment;
+  readonly replicas: number;
+}
+
+/**
+ * The replica count, where Flagger reads it without fighting GitOps. Flagger scales the target
+ * Deployment to 0 once its `-primary` copy runs, and sizes the primary from the target's
+ * `spec.replicas` only when it creates it (pkg/canary/deployment_controller.go); a `spec.replicas` in
+ * Git is then reverted by every sync, and a new count never reaches the primary. Flagger's
+ * maintainers recommend an HPA instead (fluxcd/flagger#1504): with `autoscalerRef`, Flagger copies its
+ * bounds to `<name>-primary` when it creates the primary and at each promotion, and the HPA leaves a
+ * Deployment scaled to 0 alone (Kubernetes HPA docs, "Implicit maintenance-mode deactivation").
+ * minReplicas = maxReplicas pins the count; without metrics Kubernetes defaults to 80% CPU, which
+ * only matters between the two bounds, so the count holds even without metrics-server.
+ */
+export function addFlaggerAutoscaler(scope: Construct, id: string, o: FlaggerAutoscalerOptions): ApiObject {
+  o.deployment.markHasAutoscaler();
+  return new k8s.KubeHorizontalPodAutoscalerV2(scope, id, {
+    metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: o.name },
+      minReplicas: o.replicas,
+      maxReplicas: o.replicas,
+    },
+  });
+}
 
 export interface FlaggerCanaryOptions {
   /** Canary and target Deployment name; also the apex Service Flagger creates. */
@@ -51,6 +86,7 @@ export function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryO
       provider: CanarySpecProvider.ISTIO,
       metricsServer: a.metricsServer,
       targetRef: { apiVersion: 'apps/v1', kind: CanarySpecTargetRefKind.DEPLOYMENT, name: o.name },
+      autoscalerRef: { apiVersion: 'autoscaling/v2', kind: CanarySpecAutoscalerRefKind.HORIZONTAL_POD_AUTOSCALER, name: o.name },
       service: {
         name: o.name,
         port: o.port,

@@ -3,7 +3,6 @@
 // #55748): a per-try timeout as long as the route timeout leaves no time for any retry of a slow attempt.
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { AppProtocol } from './port-naming';
 import { formatDuration } from '../common/duration';
 import { invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
@@ -22,8 +21,12 @@ export interface RetryPolicy {
   /**
    * Timeout of each attempt, the first one included.
    *
-   * @default - with a route `timeout`, the longest per-try timeout that fits the first attempt,
-   * every retry and Envoy's worst-case back-off into it; without one, no per-try timeout
+   * Only useful when `retryOn` retries an attempt that timed out ("5xx", "gateway-error" or
+   * "reset"): a per-try timeout that is never retried only cuts slow requests short.
+   *
+   * @default - when `retryOn` retries timed-out attempts and a route `timeout` is set, the longest
+   * per-try timeout that fits the first attempt, every retry and Envoy's worst-case back-off into
+   * it; otherwise no per-try timeout
    */
   readonly perTryTimeout?: Duration;
 
@@ -31,11 +34,16 @@ export interface RetryPolicy {
    * Conditions that trigger a retry (Envoy `x-envoy-retry-on` and `x-envoy-retry-grpc-on` policies,
    * or HTTP status codes such as "503").
    *
-   * The default retries only what a server did not process or reported as a gateway failure
-   * (the example of Istio's HTTPRetry reference); a per-try timeout counts as a 504, so it is retried.
-   * Add "5xx" only for idempotent endpoints.
+   * The default retries only requests the application never received: the connection failed, the
+   * server refused the stream (HTTP/2 REFUSED_STREAM), or the connection was reset before the
+   * request was sent ("reset-before-request", Envoy 1.31+ and Istio 1.23+). So a non-idempotent
+   * request, such as a payment POST, is never sent twice. "5xx", "gateway-error" and "reset" also
+   * retry an attempt that timed out or was reset while the application may be processing it
+   * (Envoy turns a per-try timeout into a local reset and a 504): use them only for idempotent
+   * endpoints; the library warns when they are set. gRPC's "unavailable" is not in the default
+   * either: the gRPC status codes say it is "not always safe to retry non-idempotent operations".
    *
-   * @default ["gateway-error", "connect-failure", "refused-stream"], plus "unavailable" for gRPC
+   * @default ["connect-failure", "refused-stream", "reset-before-request"]
    */
   readonly retryOn?: string[];
 }
@@ -55,6 +63,24 @@ const RETRY_ON_POLICIES = [
 
 const DEFAULT_ATTEMPTS = 2;
 
+/**
+ * Retries only requests the application never received: Envoy retries "connect-failure" on a
+ * connection failure, "refused-stream" on a REFUSED_STREAM reset, "reset-before-request" on a reset
+ * while no byte was sent upstream (Envoy router docs, "x-envoy-retry-on"; retry_state_impl.cc).
+ * Istio validates "reset-before-request" in a VirtualService since 1.23 (istio/istio#52032).
+ */
+const SAFE_RETRY_ON = ['connect-failure', 'refused-stream', 'reset-before-request'];
+
+/**
+ * Policies under which Envoy retries an attempt that ran into its per-try timeout. The router resets
+ * a timed-out attempt locally and asks the retry state whether a reset is retried: "reset" always,
+ * "5xx" and "gateway-error" always, "reset-before-request" only if nothing was sent yet
+ * (envoyproxy/envoy source/common/router/router.cc onPerTryTimeoutCommon, retry_state_impl.cc
+ * wouldRetryFromReset). "http3-post-connect-failure" needs an HTTP/3 upstream, which Istio's
+ * DestinationRule has no setting for.
+ */
+const RETRIES_TIMED_OUT_ATTEMPTS = ['5xx', 'gateway-error', 'reset'];
+
 // Envoy's default retry back-off: retry N waits a random time below (2^N - 1) x 25ms, capped at 250ms
 // (Envoy router filter docs, "x-envoy-max-retries").
 const BACKOFF_BASE_MS = 25;
@@ -70,12 +96,13 @@ export function worstCaseBackoffMs(retries: number): number {
 }
 
 /**
- * Validates the timeout and retries of a service's HTTP routes, derives a per-try timeout that fits,
- * and warns when a given one leaves no time for the retries.
+ * Validates the timeout and retries of a service's HTTP routes, derives a per-try timeout that fits
+ * when timed-out attempts are retried, and warns when a given one leaves no time for the retries or
+ * when non-idempotent requests may be sent twice.
  *
- * @param service `namespace/name`, for the warning
+ * @param service `namespace/name`, for the warnings
  */
-export function resolveRouteResilience(scope: IConstruct, service: string, protocol: AppProtocol,
+export function resolveRouteResilience(scope: IConstruct, service: string,
   timeout?: Duration, retries?: RetryPolicy): RouteResilience {
   const timeoutMs = timeout === undefined ? undefined : checkDurationMs(scope, 'timeout', timeout);
   if (!retries) {
@@ -86,7 +113,8 @@ export function resolveRouteResilience(scope: IConstruct, service: string, proto
   if (!Number.isInteger(attempts) || attempts < 1) {
     throw invalid(scope, 'retries.attempts', attempts, 'must be a positive integer (the number of retries after the first attempt)');
   }
-  const retryOn = resolveRetryOn(scope, protocol, retries.retryOn);
+  const retryOn = resolveRetryOn(scope, retries.retryOn);
+  warnWhenNonIdempotentRequestsAreResent(scope, service, retryOn);
 
   let perTryMs: number | undefined;
   if (retries.perTryTimeout !== undefined) {
@@ -99,7 +127,7 @@ export function resolveRouteResilience(scope: IConstruct, service: string, proto
     if (timeoutMs !== undefined) {
       warnWhenRetriesCannotFit(scope, service, timeoutMs, attempts, perTryMs);
     }
-  } else if (timeoutMs !== undefined) {
+  } else if (timeoutMs !== undefined && retriesTimedOutAttempts(retryOn).length > 0) {
     perTryMs = Math.floor((timeoutMs - worstCaseBackoffMs(attempts)) / (attempts + 1));
     if (perTryMs < 1) {
       throw invalid(scope, 'timeout', formatDuration(timeout!),
@@ -136,11 +164,24 @@ function warnWhenRetriesCannotFit(scope: IConstruct, service: string, timeoutMs:
     `${formatDuration(Duration.millis(perTryMs))} ${which} can run (istio/istio#21137); ${fixes.join(', ')}`);
 }
 
-function resolveRetryOn(scope: IConstruct, protocol: AppProtocol, retryOn?: string[]): string[] {
+/** The conditions of `retryOn` under which an attempt that timed out is retried. */
+function retriesTimedOutAttempts(retryOn: string[]): string[] {
+  return retryOn.filter(c => RETRIES_TIMED_OUT_ATTEMPTS.includes(c));
+}
+
+function warnWhenNonIdempotentRequestsAreResent(scope: IConstruct, service: string, retryOn: string[]) {
+  const unsafe = retriesTimedOutAttempts(retryOn);
+  if (unsafe.length === 0) return;
+  MeshWarnings.of(scope).add(
+    `service ${service}: retries.retryOn ${unsafe.map(c => `"${c}"`).join(', ')} re-sends requests the application may ` +
+    'already be processing (an attempt that ran into its per-try timeout or was reset after it was sent is retried), ' +
+    'so a non-idempotent request such as a payment POST can run twice; retry only what never reached the application ' +
+    `with ${SAFE_RETRY_ON.join(', ')}, or make the endpoint idempotent`);
+}
+
+function resolveRetryOn(scope: IConstruct, retryOn?: string[]): string[] {
   if (retryOn === undefined) {
-    const safe = ['gateway-error', 'connect-failure', 'refused-stream'];
-    // gRPC reports UNAVAILABLE in a 200 response; its status code says the call is safe to retry.
-    return protocol === AppProtocol.GRPC ? [...safe, 'unavailable'] : safe;
+    return SAFE_RETRY_ON;
   }
   if (retryOn.length === 0) {
     throw invalid(scope, 'retries.retryOn', retryOn, 'must name at least one condition (e.g. ["gateway-error", "connect-failure"])');

@@ -1,6 +1,7 @@
 // The one place where CanaryService builds pods, for every mode (one Deployment per version, or the
 // single Deployment a progressive-delivery controller copies), so pod-level settings added here reach
 // every workload it emits.
+import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { workloadLabels } from '../common/labels';
@@ -63,6 +64,18 @@ export interface ServiceVersion {
   readonly liveness?: kplus.Probe;
 
   /**
+   * When the container has started: until it succeeds, the readiness and liveness probes do not
+   * run, and when it fails `failureThreshold` times the kubelet restarts the container. Give one
+   * with a `liveness` probe, generous enough for the slowest start (`failureThreshold` x
+   * `periodSeconds`), so liveness cannot restart a container that is still starting.
+   *
+   * @default - none: cdk8s-plus-27 would add a TCP startup probe on the port (failureThreshold 3,
+   * period 10s), which restarts any container that takes more than about 30s to listen, and nothing
+   * needs it without a liveness probe (readiness already keeps a starting pod out of the traffic)
+   */
+  readonly startup?: kplus.Probe;
+
+  /**
    * Environment variables of the application container.
    *
    * @default - none
@@ -114,15 +127,22 @@ export function addWorkload(scope: Construct, id: string, options: WorkloadOptio
     containers: [{
       name: options.app,
       image: v.image,
+      // also the port of probes given without one
       portNumber: options.containerPort,
       resources: v.resources,
       readiness: v.readiness ?? kplus.Probe.fromTcpSocket({ port: options.containerPort }),
       liveness: v.liveness,
+      startup: v.startup,
       envVariables: v.envVariables,
       args: v.args,
     }],
   });
   deployment.select(kplus.LabelSelector.of({ labels: options.selector }));
+  if (!v.startup) {
+    // With a port and no `startup`, cdk8s-plus-27 adds a TCP startup probe that cannot be turned off
+    // through its props (`props.startup ?? (this.portNumber ? tcp probe : undefined)`, lib/container.js).
+    ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/template/spec/containers/0/startupProbe'));
+  }
 
   PodSecurity.restrict(deployment);
   options.sysctls?.applyTo(deployment);

@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import { CANARY, paymentService, STABLE, synthService } from './fixtures';
 import { AnalysisEngine, CanaryAnalysis, CanaryService, CanaryServiceProps } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
@@ -12,6 +12,9 @@ function props(analysis: CanaryAnalysis, overrides: Partial<CanaryServiceProps> 
 const synth = synthService;
 
 const kinds = (docs: any[]) => docs.map(d => `${d.kind}/${d.metadata.name}`);
+
+/** The canonical revision the Argo Rollouts workload's pods carry. */
+const revisionOf = (docs: any[]): string => findOne(docs, 'Deployment').spec.template.metadata.labels['service.istio.io/canonical-revision'];
 
 describe('CanaryAnalysis', () => {
   test('engines', () => {
@@ -34,15 +37,18 @@ describe('CanaryAnalysis', () => {
       expect(kinds(docs)).toEqual([
         'ServiceAccount/payment-service',
         'Deployment/payment-service',
+        'HorizontalPodAutoscaler/payment-service',
         'PodDisruptionBudget/payment-service',
         'Canary/payment-service',
       ]);
       expect([service.service, service.destinationRule, service.virtualService, service.rollout])
         .toEqual([undefined, undefined, undefined, undefined]);
+      expect(service.autoscaler).toBeDefined();
       const canary = findOne(docs, 'Canary');
       expect(canary.apiVersion).toBe('flagger.app/v1beta1');
       expect(canary.spec.provider).toBe('istio');
       expect(canary.spec.targetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'payment-service' });
+      expect(canary.spec.autoscalerRef).toEqual({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'payment-service' });
       expect(canary.spec.service).toMatchObject({
         name: 'payment-service',
         port: 8080,
@@ -72,7 +78,7 @@ describe('CanaryAnalysis', () => {
       new CanaryService(chart, 'payment', props(CanaryAnalysis.flagger({
         maxRequestDuration: Duration.millis(300),
         minSuccessRate: 99.5,
-        interval: Duration.seconds(30),
+        interval: Duration.seconds(75),
         threshold: 3,
         stepWeight: 10,
         maxWeight: 60,
@@ -92,11 +98,11 @@ describe('CanaryAnalysis', () => {
       const spec = findOne(docs, 'Canary').spec;
       expect(spec.metricsServer).toBe('http://prometheus.monitoring:9090');
       expect(spec.service.timeout).toBe('2s');
-      expect(spec.service.retries).toEqual({ attempts: 2, perTryTimeout: '633ms', retryOn: 'gateway-error,connect-failure,refused-stream' });
+      expect(spec.service.retries).toEqual({ attempts: 2, retryOn: 'connect-failure,refused-stream,reset-before-request' });
       expect(spec.service.trafficPolicy.connectionPool).toEqual({ http: { http1MaxPendingRequests: 1024, http2MaxRequests: 200 } });
       expect(spec.analysis.metrics.map((m: any) => [m.name, m.thresholdRange, m.interval])).toEqual([
-        ['request-success-rate', { min: 99.5 }, '30s'],
-        ['request-duration', { max: 300 }, '30s'],
+        ['request-success-rate', { min: 99.5 }, '75s'],
+        ['request-duration', { max: 300 }, '75s'],
       ]);
       expect(spec.analysis.webhooks).toEqual([
         {
@@ -114,10 +120,23 @@ describe('CanaryAnalysis', () => {
     test('the Deployment runs the canary version, selected by a single app label as Flagger requires', () => {
       const { docs } = synth(props(CanaryAnalysis.flagger(), { canary: { ...CANARY, replicas: 4 } }));
       const deployment = findOne(docs, 'Deployment');
-      expect(deployment.spec.replicas).toBe(4);
       expect(deployment.spec.selector).toEqual({ matchLabels: { app: 'payment-service' } });
       expect(deployment.spec.template.metadata.labels).toMatchObject({ app: 'payment-service', version: 'v2' });
       expect(deployment.spec.template.spec.containers[0].image).toBe(CANARY.image);
+    });
+
+    test('the replica count is an HPA Flagger copies to the primary, not a spec.replicas that GitOps would restore after Flagger scales the target to 0', () => {
+      const { docs } = synth(props(CanaryAnalysis.flagger(), { canary: { ...CANARY, replicas: 4 } }));
+      expect(findOne(docs, 'Deployment').spec).not.toHaveProperty('replicas');
+      const hpa = findOne(docs, 'HorizontalPodAutoscaler');
+      expect(hpa.apiVersion).toBe('autoscaling/v2');
+      expect(hpa.metadata).toMatchObject({ name: 'payment-service', namespace: 'payments' });
+      expect(hpa.spec).toEqual({
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'payment-service' },
+        minReplicas: 4,
+        maxReplicas: 4,
+      });
+      expect(findOne(docs, 'Canary').spec.autoscalerRef.name).toBe(hpa.metadata.name);
     });
 
     test('the budget covers the primary copy too: Flagger relabels app, not app.kubernetes.io/name', () => {
@@ -200,8 +219,50 @@ describe('CanaryAnalysis', () => {
         args: [
           { name: 'service', value: 'payment-service' },
           { name: 'namespace', value: 'payments' },
-          { name: 'canary-version', value: 'v2' },
+          { name: 'canary-revision', value: revisionOf(docs) },
         ],
+      });
+    });
+
+    describe('the canary is told apart by a revision of its pod template, which Istio reports as destination_canonical_revision', () => {
+      test('the pods carry it and the Rollout passes it to the analysis', () => {
+        const { docs } = synth(props(CanaryAnalysis.argoRollouts()));
+        const revision = revisionOf(docs);
+        expect(revision).toMatch(/^v2-[0-9a-f]{10}$/);
+        const args = findOne(docs, 'Rollout').spec.strategy.canary.analysis.args;
+        expect(args.find((a: any) => a.name === 'canary-revision').value).toBe(revision);
+      });
+
+      test('a new image committed under the same version name gets a new revision, so stable requests are not counted', () => {
+        const first = revisionOf(synth(props(CanaryAnalysis.argoRollouts())).docs);
+        const rebuilt = revisionOf(synth(props(CanaryAnalysis.argoRollouts(), { canary: { ...CANARY, image: 'registry.example.com/payment:1.5.1' } })).docs);
+        expect(rebuilt).toMatch(/^v2-/);
+        expect(rebuilt).not.toBe(first);
+      });
+
+      test('the same template gives the same revision, escape-hatch patches included', () => {
+        const again = revisionOf(synth(props(CanaryAnalysis.argoRollouts())).docs);
+        expect(revisionOf(synth(props(CanaryAnalysis.argoRollouts())).docs)).toBe(again);
+        const chart = testChart();
+        const service = new CanaryService(chart, 'payment', props(CanaryAnalysis.argoRollouts()));
+        ApiObject.of(service.deployments[0]).addJsonPatch(JsonPatch.add('/spec/template/metadata/annotations', { team: 'payments' }));
+        expect(revisionOf(synthValid(chart))).not.toBe(again);
+      });
+
+      test('a long version name still gives a valid label value', () => {
+        const version = 'v'.repeat(63);
+        const revision = revisionOf(synth(props(CanaryAnalysis.argoRollouts(), { canary: { ...CANARY, version } })).docs);
+        expect(revision).toHaveLength(63);
+        expect(revision).toMatch(/^v{52}-[0-9a-f]{10}$/);
+      });
+
+      test('other modes keep Istio\'s own revision, the version label', () => {
+        for (const overrides of [{ analysis: CanaryAnalysis.flagger() }, { analysis: undefined }]) {
+          const { docs } = synth(props(CanaryAnalysis.flagger(), overrides));
+          for (const d of findAll(docs, 'Deployment')) {
+            expect(d.spec.template.metadata.labels).not.toHaveProperty(['service.istio.io/canonical-revision']);
+          }
+        }
       });
     });
 
@@ -213,7 +274,7 @@ describe('CanaryAnalysis', () => {
       expect(template.metadata.name).toBe(rollout.spec.strategy.canary.analysis.templates[0].templateName);
       expect(template.spec.args.map((a: any) => a.name)).toEqual(rollout.spec.strategy.canary.analysis.args.map((a: any) => a.name));
       const selector = 'reporter="destination",destination_workload_namespace="{{args.namespace}}",' +
-        'destination_app="{{args.service}}",destination_version="{{args.canary-version}}"';
+        'destination_app="{{args.service}}",destination_canonical_revision="{{args.canary-revision}}"';
       expect(template.spec.metrics).toEqual([
         {
           name: 'request-success-rate',
@@ -250,7 +311,7 @@ describe('CanaryAnalysis', () => {
       new CanaryService(chart, 'payment', props(CanaryAnalysis.argoRollouts({
         maxRequestDuration: Duration.millis(250),
         minSuccessRate: 98,
-        interval: Duration.seconds(45),
+        interval: Duration.seconds(90),
         threshold: 2,
         stepWeight: 25,
         maxWeight: 75,
@@ -266,8 +327,8 @@ describe('CanaryAnalysis', () => {
       expect(docs).toMatchSnapshot();
       const metrics = findOne(docs, 'AnalysisTemplate').spec.metrics;
       expect(metrics.map((m: any) => [m.successCondition, m.failureLimit, m.interval, m.provider.prometheus.address])).toEqual([
-        ['result[0] >= 98', 1, '45s', 'https://prometheus.monitoring.svc:9090'],
-        ['result[0] <= 250', 1, '45s', 'https://prometheus.monitoring.svc:9090'],
+        ['result[0] >= 98', 1, '90s', 'https://prometheus.monitoring.svc:9090'],
+        ['result[0] <= 250', 1, '90s', 'https://prometheus.monitoring.svc:9090'],
       ]);
       // the header route sends testers to the canary subset; the Rollout only weights the primary route
       const http = findOne(docs, 'VirtualService').spec.http;
@@ -320,9 +381,11 @@ describe('CanaryAnalysis', () => {
         'invalid analysis.stepWeight 30: must not be larger than analysis.maxWeight (20)'],
       ['max weight over 100', argo({ maxWeight: 120 }), {}, 'invalid analysis.maxWeight 120: must be an integer from 1 to 100'],
       ['threshold of 0', flagger({ threshold: 0 }), {}, 'invalid analysis.threshold 0: must be a positive integer'],
-      ['interval under two scrapes', argo({ interval: Duration.seconds(15) }), {},
-        "invalid analysis.interval \"15s\": must be whole seconds and at least 30s: a rate needs two samples per interval and Istio's Prometheus scrapes every 15s"],
-      ['interval in fractions of a second', flagger({ interval: Duration.millis(45500) }), {}, 'invalid analysis.interval "45500ms": must be whole seconds'],
+      ['interval of one scrape', argo({ interval: Duration.seconds(15) }), {},
+        "invalid analysis.interval \"15s\": must be whole seconds and at least 60s, 4 scrapes of Istio's Prometheus (every 15s): " +
+        'the interval is also the rate() window, which needs two samples even after a missed scrape'],
+      ['interval under four scrapes', flagger({ interval: Duration.seconds(45) }), {}, 'invalid analysis.interval "45s": must be whole seconds and at least 60s'],
+      ['interval in fractions of a second', flagger({ interval: Duration.millis(60500) }), {}, 'invalid analysis.interval "60500ms": must be whole seconds'],
       ['Prometheus address that is not a URL', argo({ prometheusAddress: 'prometheus:9090' }), {},
         'invalid analysis.prometheusAddress "prometheus:9090": must be an absolute http:// or https:// URL with a host'],
       ['metrics server that is not a URL', flagger({ metricsServer: 'not a url' }), {}, 'invalid analysis.metricsServer "not a url": must be an absolute http:// or https:// URL with a host'],

@@ -63,6 +63,7 @@ describe('CanaryService', () => {
         },
         readiness: kplus.Probe.fromHttpGet('/ready', { port: 8080 }),
         liveness: kplus.Probe.fromHttpGet('/live', { port: 8080, periodSeconds: Duration.seconds(20) }),
+        startup: kplus.Probe.fromHttpGet('/ready', { port: 8080, failureThreshold: 30 }),
         envVariables: { LOG_LEVEL: kplus.EnvValue.fromValue('info') },
         args: ['--serve'],
       },
@@ -76,7 +77,7 @@ describe('CanaryService', () => {
         consecutive5xxErrors: 3,
         interval: Duration.seconds(5),
         baseEjectionTime: Duration.minutes(1),
-        maxEjectionPercent: 100,
+        maxEjectionPercent: 34,
       },
       canaryHeader: { name: 'x-canary', value: 'always' },
       mirrorPercentage: 20,
@@ -139,7 +140,7 @@ describe('CanaryService', () => {
     expect(findOne(docs, 'DestinationRule').spec.subsets).toHaveLength(2);
     // what the library adds, as documented: route name, retryOn, circuit breaking
     expect(vs.spec.http[0].name).toBe('primary');
-    expect(vs.spec.http[0].retries.retryOn).toBe('gateway-error,connect-failure,refused-stream');
+    expect(vs.spec.http[0].retries.retryOn).toBe('connect-failure,refused-stream,reset-before-request');
     expect(Object.keys(findOne(docs, 'DestinationRule').spec.trafficPolicy).sort())
       .toEqual(['connectionPool', 'outlierDetection', 'tls']);
     // and the trap in it is reported
@@ -219,7 +220,7 @@ describe('CanaryService', () => {
       expect(pod.automountServiceAccountToken).toBe(false);
     });
 
-    test('resources are always set, and the readiness probe defaults to the target port', () => {
+    test('resources are always set, the readiness probe defaults to the target port, and no probe restarts the container', () => {
       const { docs } = synth(minimal({ targetPort: 9090 }));
       const container = findOne(docs, 'Deployment').spec.template.spec.containers[0];
       expect(container.resources).toEqual({
@@ -228,16 +229,24 @@ describe('CanaryService', () => {
       });
       expect(container.readinessProbe).toEqual({ failureThreshold: 3, tcpSocket: { port: 9090 } });
       expect(container.livenessProbe).toBeUndefined();
+      // cdk8s-plus would add a TCP startup probe that restarts a container still starting after ~30s
+      expect(container.startupProbe).toBeUndefined();
       expect(container.ports).toEqual([{ containerPort: 9090 }]);
     });
 
-    test('probes are configurable', () => {
+    test('probes are configurable, on the target port unless given one', () => {
       const { docs } = synth(minimal({
-        stable: { ...STABLE, readiness: kplus.Probe.fromHttpGet('/ready'), liveness: kplus.Probe.fromHttpGet('/live') },
+        stable: {
+          ...STABLE,
+          readiness: kplus.Probe.fromHttpGet('/ready'),
+          liveness: kplus.Probe.fromHttpGet('/live'),
+          startup: kplus.Probe.fromTcpSocket({ failureThreshold: 30, periodSeconds: Duration.seconds(10) }),
+        },
       }));
       const container = findOne(docs, 'Deployment').spec.template.spec.containers[0];
       expect(container.readinessProbe.httpGet).toMatchObject({ path: '/ready', port: 8080 });
       expect(container.livenessProbe.httpGet).toMatchObject({ path: '/live', port: 8080 });
+      expect(container.startupProbe).toEqual({ failureThreshold: 30, periodSeconds: 10, tcpSocket: { port: 8080 } });
     });
 
     test('a PodDisruptionBudget only for versions with more than one pod', () => {

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
-import { CANARY, paymentService, STABLE } from './fixtures';
-import { CanaryService, CanaryServiceProps } from '../../src';
+import { CANARY, paymentService, STABLE, synthService } from './fixtures';
+import { CanaryService, CanaryServiceProps, CircuitBreaker } from '../../src';
 import { findOne, synthValid, testChart, warningsOf } from '../support';
 
 
@@ -42,19 +42,32 @@ describe('circuit breaking', () => {
     expect(warningsOf(chart)).toEqual([]);
   });
 
-  test('warns when outlier detection could never eject a pod of a version', () => {
-    const chart = testChart();
-    new CanaryService(chart, 'payment', props({
-      stable: { ...STABLE, replicas: 3 },
-      canary: { ...CANARY, replicas: 1 },
-      circuitBreaker: { maxEjectionPercent: 10 },
-    }));
-    // one pod of v2: nothing to fail over to, so no warning for it
-    expect(warningsOf(chart)).toEqual([
-      'test/payment: service payments/payment-service: outlier detection can never eject a pod of v1: with 3 pods, ' +
-      'maxEjectionPercent 10 allows none (Envoy ejects only while ejected pods stay within it); ' +
-      'set circuitBreaker.maxEjectionPercent to at least 34',
-    ]);
+  describe('ejection warnings', () => {
+    /** A chart with a stable version of `stable` pods and a canary of one pod. */
+    const chartWith = (stable: number, circuitBreaker: CircuitBreaker = {}) =>
+      synthService(props({ stable: { ...STABLE, replicas: stable }, canary: { ...CANARY, replicas: 1 }, circuitBreaker })).chart;
+
+    test('when outlier detection could never eject a pod of a version', () => {
+      // Envoy 1.28+ ejects only while 100 * (ejected + 1) / pods <= maxEjectionPercent: 100/3 > 10;
+      // one pod of v2 and 10%: never ejected, so its subset keeps answering
+      expect(warningsOf(chartWith(3, { maxEjectionPercent: 10 }))).toEqual([
+        'test/payment: service payments/payment-service: outlier detection can never eject a pod of v1: with 3 pods, ' +
+        'maxEjectionPercent 10 allows none (Envoy 1.28+ ejects only while ejected pods stay within it, the first one included); ' +
+        'set circuitBreaker.maxEjectionPercent to at least 34',
+      ]);
+    });
+
+    test('none for the default, which ejects one pod of two and never the last one', () => {
+      expect(warningsOf(chartWith(2))).toEqual([]);
+    });
+
+    test('when the only pod of a version can be ejected: its subset would answer 503', () => {
+      expect(warningsOf(chartWith(3, { maxEjectionPercent: 100, baseEjectionTime: Duration.seconds(45) }))).toEqual([
+        'test/payment: service payments/payment-service: outlier detection can eject the only pod of v2 for baseEjectionTime 45s ' +
+        "(longer at each new ejection), and with Istio's panic routing off (minHealthPercent 0) the v2 subset then answers 503 " +
+        'to all its traffic; run at least 2 replicas or set circuitBreaker.maxEjectionPercent below 100',
+      ]);
+    });
   });
 
   describe('bad input', () => {

@@ -24,37 +24,59 @@ describe('timeouts and retries', () => {
     expect(r.retries).toBeUndefined();
   });
 
-  test('without perTryTimeout, one that fits every attempt and the worst-case back-off is derived', () => {
-    // 3 retries: 4 attempts and at most 25 + 75 + 175 ms of back-off in 2s: (2000 - 275) / 4 = 431ms
+  test('by default only requests the application never received are retried, and no perTryTimeout is derived', () => {
+    // a per-try timeout would only cut slow requests short: none of these conditions retries it
     const { chart, route: r } = route({ timeout: Duration.seconds(2), retries: { attempts: 3 } });
-    expect(r.retries).toEqual({ attempts: 3, perTryTimeout: '431ms', retryOn: 'gateway-error,connect-failure,refused-stream' });
+    expect(r.retries).toEqual({ attempts: 3, retryOn: 'connect-failure,refused-stream,reset-before-request' });
     expect(warningsOf(chart)).toEqual([]);
   });
 
-  test('the derived perTryTimeout uses the default of 2 retries: (2000 - 100) / 3 = 633ms', () => {
-    const { route: r } = route({ timeout: Duration.seconds(2), retries: {} });
-    expect(r.retries).toMatchObject({ attempts: 2, perTryTimeout: '633ms' });
-  });
-
-  test('back-off is capped at 250ms per retry', () => {
-    // 5 retries: 25 + 75 + 175 + 250 + 250 = 775ms; (10000 - 775) / 6 = 1537ms
-    const { route: r } = route({ timeout: Duration.seconds(10), retries: { attempts: 5 } });
-    expect(r.retries.perTryTimeout).toBe('1537ms');
-  });
-
-  test('without a route timeout, no perTryTimeout is invented', () => {
-    const { route: r } = route({ retries: { attempts: 3 } });
-    expect(r.retries).toEqual({ attempts: 3, retryOn: 'gateway-error,connect-failure,refused-stream' });
-  });
-
-  test('gRPC retries also on UNAVAILABLE', () => {
+  test('gRPC gets the same default: UNAVAILABLE may come after the call was processed', () => {
     const { route: r } = route({ portName: 'grpc', retries: { attempts: 1 } });
-    expect(r.retries.retryOn).toBe('gateway-error,connect-failure,refused-stream,unavailable');
+    expect(r.retries.retryOn).toBe('connect-failure,refused-stream,reset-before-request');
+  });
+
+  describe('retryOn that retries timed-out attempts', () => {
+    const resent = (conditions: string) =>
+      `test/payment: service payments/payment-service: retries.retryOn ${conditions} re-sends requests the application may ` +
+      'already be processing (an attempt that ran into its per-try timeout or was reset after it was sent is retried), ' +
+      'so a non-idempotent request such as a payment POST can run twice; retry only what never reached the application ' +
+      'with connect-failure, refused-stream, reset-before-request, or make the endpoint idempotent';
+
+    test('derives a perTryTimeout that fits every attempt and the worst-case back-off, and warns', () => {
+      // 3 retries: 4 attempts and at most 25 + 75 + 175 ms of back-off in 2s: (2000 - 275) / 4 = 431ms
+      const { chart, route: r } = route({ timeout: Duration.seconds(2), retries: { attempts: 3, retryOn: ['gateway-error', 'connect-failure'] } });
+      expect(r.retries).toEqual({ attempts: 3, perTryTimeout: '431ms', retryOn: 'gateway-error,connect-failure' });
+      expect(warningsOf(chart)).toEqual([resent('"gateway-error"')]);
+    });
+
+    test('the derived perTryTimeout uses the default of 2 retries: (2000 - 100) / 3 = 633ms', () => {
+      const { route: r } = route({ timeout: Duration.seconds(2), retries: { retryOn: ['5xx'] } });
+      expect(r.retries).toMatchObject({ attempts: 2, perTryTimeout: '633ms' });
+    });
+
+    test('back-off is capped at 250ms per retry', () => {
+      // 5 retries: 25 + 75 + 175 + 250 + 250 = 775ms; (10000 - 775) / 6 = 1537ms
+      const { route: r } = route({ timeout: Duration.seconds(10), retries: { attempts: 5, retryOn: ['reset'] } });
+      expect(r.retries.perTryTimeout).toBe('1537ms');
+    });
+
+    test('without a route timeout, no perTryTimeout is invented, and the warning names every such condition', () => {
+      const { chart, route: r } = route({ retries: { attempts: 3, retryOn: ['5xx', 'reset', '429'] } });
+      expect(r.retries).toEqual({ attempts: 3, retryOn: '5xx,reset,429' });
+      expect(warningsOf(chart)).toEqual([resent('"5xx", "reset"')]);
+    });
+
+    test('status codes and reset-before-request do not count', () => {
+      const { chart, route: r } = route({ timeout: Duration.seconds(2), retries: { retryOn: ['503', 'reset-before-request', 'unavailable'] } });
+      expect(r.retries.perTryTimeout).toBeUndefined();
+      expect(warningsOf(chart)).toEqual([]);
+    });
   });
 
   test('retryOn is written as given, status codes included', () => {
-    const { route: r } = route({ retries: { retryOn: ['5xx', '429'] } });
-    expect(r.retries.retryOn).toBe('5xx,429');
+    const { route: r } = route({ retries: { retryOn: ['connect-failure', '429'] } });
+    expect(r.retries.retryOn).toBe('connect-failure,429');
   });
 
   test('perTryTimeout that fits is kept without warning', () => {
@@ -103,7 +125,7 @@ describe('timeouts and retries', () => {
       ['zero perTryTimeout', { retries: { perTryTimeout: Duration.millis(0) } }, 'invalid retries.perTryTimeout "0ms": must be a positive duration'],
       ['perTryTimeout over the timeout', { timeout: Duration.seconds(1), retries: { perTryTimeout: Duration.seconds(2) } },
         'invalid retries.perTryTimeout "2s": is longer than the route timeout 1s, which includes every attempt'],
-      ['timeout too short for the retries', { timeout: Duration.millis(100), retries: { attempts: 3 } },
+      ['timeout too short for the retries', { timeout: Duration.millis(100), retries: { attempts: 3, retryOn: ['gateway-error'] } },
         "invalid timeout \"100ms\": is too short for 3 retries and Envoy's back-off between them (275ms)"],
       ['empty retryOn', { retries: { retryOn: [] } }, 'invalid retries.retryOn []: must name at least one condition'],
       ['unknown retryOn', { retries: { retryOn: ['5xx', 'timeout'] } }, 'invalid retries.retryOn "timeout": must be an HTTP status code or one of 5xx, gateway-error'],
