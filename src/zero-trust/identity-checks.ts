@@ -3,7 +3,7 @@
 import { isIPv4, isIPv6 } from 'net';
 import { k8s, Namespace } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { checkDnsLabel, invalid } from '../common/validation';
+import { checkDnsLabel, invalid, isTrustDomain } from '../common/validation';
 
 /**
  * What an identity means where a rule is added: the namespace protected and its mesh.
@@ -26,8 +26,6 @@ export interface ResolvedIdentity {
 
 const LABEL_NAME = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-// SPIFFE ID spec, section 2.1: a trust domain is lowercase letters, digits, '.', '-' and '_'.
-const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 const PRINCIPAL = /^([^/]*)\/ns\/([^/]*)\/sa\/([^/]*)$/;
 
 /** The pods of a namespace as a NetworkPolicy peer; the policy's own namespace needs no selector. */
@@ -54,16 +52,6 @@ export function checkServiceAccountName(scope: IConstruct, field: string, value:
   return value;
 }
 
-/** Checks a mesh trust domain (the first part of every principal) and returns it. */
-export function checkTrustDomain(scope: IConstruct, field: string, value: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 255 || !TRUST_DOMAIN.test(value)) {
-    throw invalid(scope, field, value,
-      "must be a SPIFFE trust domain: lowercase letters, digits, '.', '-' or '_' without a scheme or '/' " +
-      '(e.g. "cluster.local", the trust domain of istiod\'s meshConfig.trustDomain)');
-  }
-  return value;
-}
-
 /**
  * Checks an Istio principal, `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`, and returns its
  * namespace.
@@ -76,7 +64,9 @@ export function checkPrincipal(scope: IConstruct, field: string, value: string):
     throw invalid(scope, field, value, rule);
   }
   const [, trustDomain, namespace, serviceAccount] = match;
-  if (!TRUST_DOMAIN.test(trustDomain) || !isDnsSubdomain(serviceAccount)) {
+  // a peer's trust domain is one some istiod accepted (its own, or this mesh's trustDomainAliases,
+  // which istiod validates the same way)
+  if (!isTrustDomain(trustDomain) || !isDnsSubdomain(serviceAccount)) {
     throw invalid(scope, field, value, rule);
   }
   checkDnsLabel(scope, `${field} namespace`, namespace);

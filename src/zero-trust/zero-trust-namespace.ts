@@ -2,7 +2,7 @@ import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import { k8s, Namespace } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import {
-  checkCidr, checkDnsSubdomain, checkExternalHost, checkLabels, checkTrustDomain, IdentityContext, namespacePeer,
+  checkCidr, checkDnsSubdomain, checkExternalHost, checkLabels, IdentityContext, namespacePeer,
 } from './identity-checks';
 import { selectWorkloads, workloadsIn } from './namespace-workloads';
 import { podSecurityViolations } from './pod-security-check';
@@ -16,7 +16,7 @@ import {
 } from '../../imports/security.istio.io';
 import { PodSecurityLevel, podSecurityLabels } from '../common/labels';
 import { IMeshService } from '../common/mesh-service';
-import { checkDnsLabel, checkPort, invalid, invalidMessage, isDnsLabel } from '../common/validation';
+import { checkDnsLabel, checkPort, checkTrustDomain, invalid, invalidMessage, isDnsLabel } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
 /**

@@ -531,17 +531,21 @@ describe('ZeroTrustNamespace', () => {
 
     test('a malformed trust domain or cluster domain', () => {
       expect(() => make({ trustDomain: 'spiffe://cluster.local' }))
-        .toThrow('test/payments: invalid trustDomain "spiffe://cluster.local": must be a SPIFFE trust domain');
+        .toThrow('test/payments: invalid trustDomain "spiffe://cluster.local": must be a trust domain istiod accepts: ' +
+          "dot-separated RFC 1123 labels of lowercase letters, digits and '-', without '_', a scheme or '/'");
       expect(() => make({ trustDomain: 'Cluster.Local' })).toThrow('invalid trustDomain "Cluster.Local"');
+      // SPIFFE allows '_', istiod does not (the same check as IstioControlPlane's)
+      expect(() => make({ trustDomain: 'prod_example.com' })).toThrow('invalid trustDomain "prod_example.com": must be a trust domain istiod accepts');
       expect(() => make({ clusterDomain: 'cluster.local.' }))
         .toThrow('test/payments: invalid clusterDomain "cluster.local.": must be an RFC 1123 subdomain');
       expect(() => ZeroTrustNamespace.fromName(testChart(), 'shop', 'shop', { trustDomain: 'a/b' }))
-        .toThrow('test/shop: invalid trustDomain "a/b": must be a SPIFFE trust domain');
+        .toThrow('test/shop: invalid trustDomain "a/b": must be a trust domain istiod accepts');
     });
 
     test('a malformed principal', () => {
       const ns = make();
-      for (const principal of ['spiffe://cluster.local/ns/shop/sa/web', 'cluster.local/ns/shop/sa/*', 'cluster.local/shop/web', 'cluster.local/ns/shop/sa/']) {
+      for (const principal of ['spiffe://cluster.local/ns/shop/sa/web', 'cluster.local/ns/shop/sa/*', 'cluster.local/shop/web', 'cluster.local/ns/shop/sa/',
+        'east_1.example.com/ns/shop/sa/web']) {
         expect(() => ns.allowFrom(WorkloadIdentity.principal(principal)))
           .toThrow(`test/payments: invalid source principal "${principal}": must be "<trustDomain>/ns/<namespace>/sa/<serviceAccount>"`);
       }
