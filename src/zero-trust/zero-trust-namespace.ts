@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import { k8s, Namespace } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
@@ -263,6 +264,8 @@ class RuleList<T> {
 
 const BOTH_REQUESTED = 'injection label and revision both requested; istio-injection takes precedence over ' +
   "istio.io/rev and pins the namespace to the default revision: keep only the 'revision' prop";
+// Kubernetes object names (ServiceEntry's too) are RFC 1123 subdomains: at most 253 characters.
+const MAX_NAME = 253;
 const ANY_IPV4 = '0.0.0.0/0';
 const ANY_IPV6 = '::/0';
 // istiod serves xDS and certificates to the proxies on 15012 (Istio docs, "Ports used by Istio").
@@ -642,12 +645,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
 
   private serviceEntry(host: string, ports: Map<number, ExternalProtocol>): void {
     const wildcard = host.startsWith('*.');
-    const name = `external-${wildcard ? 'wildcard' + host.slice(1) : host}`;
-    if (name.length > 253) {
-      throw invalid(this, 'allowEgressTo host', host, `too long: the ServiceEntry name "${name.slice(0, 20)}..." would exceed 253 characters`);
-    }
     new ServiceEntry(this, `External-${host}`, {
-      metadata: { name, namespace: this.name },
+      metadata: { name: serviceEntryName(host), namespace: this.name },
       spec: {
         hosts: [host],
         exportTo: ['.'],
@@ -724,6 +723,22 @@ function labelConflict(labels: { [key: string]: string }, revision?: string): st
     return "set istio.io/rev with the 'revision' prop";
   }
   return undefined;
+}
+
+/**
+ * The ServiceEntry name of an external host: `external-<host>`, and `external--wildcard.<domain>`
+ * for `*.<domain>`. A host never starts with '-', so no host name gives the double dash of a
+ * wildcard's name: `*.googleapis.com` and `wildcard.googleapis.com` get different names. A name
+ * longer than a resource name may be (253, an RFC 1123 subdomain) is cut and ends with a hash of
+ * the host.
+ */
+function serviceEntryName(host: string): string {
+  const name = host.startsWith('*.') ? `external--wildcard${host.slice(1)}` : `external-${host}`;
+  if (name.length <= MAX_NAME) return name;
+  const hash = createHash('sha256').update(host).digest('hex').slice(0, 10);
+  // cut where the rest still ends with a letter or digit, as a subdomain must
+  const head = name.slice(0, MAX_NAME - hash.length - 1).replace(/[-.]+$/, '');
+  return `${head}-${hash}`;
 }
 
 function tcpPorts(ports: number[]): k8s.NetworkPolicyPort[] {
