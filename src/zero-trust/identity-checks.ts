@@ -87,6 +87,11 @@ export function checkExternalHost(scope: IConstruct, field: string, value: strin
   return value;
 }
 
+/** Whether a value is a non-empty Kubernetes label value (or label name). */
+export function isLabelValue(value: string): boolean {
+  return typeof value === 'string' && LABEL_NAME.test(value);
+}
+
 /**
  * Checks Kubernetes labels (keys `[prefix/]name`, values of at most 63 characters) and returns a
  * copy. Istio selectors also forbid `*`, which the syntax already excludes.
@@ -115,6 +120,50 @@ export function checkCidr(scope: IConstruct, field: string, value: string): stri
     throw invalid(scope, field, value, 'must be an IPv4 or IPv6 CIDR block (e.g. "10.20.0.0/16" or "fd00::/8")');
   }
   return value;
+}
+
+/** An IPv4 or IPv6 CIDR block, parsed. */
+export interface Cidr {
+  readonly cidr: string;
+  readonly family: 4 | 6;
+}
+
+/**
+ * Checks an address block to put in a NetworkPolicy `ipBlock` (a `cidr`, or an `except` entry of
+ * `0.0.0.0/0` or `::/0`) and returns it with its family. Kubernetes wants an `except` entry to be
+ * a strict subset of its `cidr`, so a /0 is refused, and newer API servers refuse host bits set
+ * beyond the prefix ("must not have bits set beyond the prefix length", Kubernetes'
+ * ValidateIPBlock).
+ */
+export function checkCanonicalCidr(scope: IConstruct, field: string, value: string): Cidr {
+  checkCidr(scope, field, value);
+  const [address, bits] = value.split('/');
+  const prefix = Number(bits);
+  const family = isIPv4(address) ? 4 : 6;
+  const width = family === 4 ? 32 : 128;
+  const hostMask = (BigInt(1) << BigInt(width - prefix)) - BigInt(1);
+  if (prefix === 0 || (addressBits(address) & hostMask) !== BigInt(0)) {
+    throw invalid(scope, field, value,
+      'must be an address block with a prefix of at least 1 and no bits set beyond it (e.g. "10.96.0.0/12", not "10.96.0.1/12")');
+  }
+  return { cidr: value, family };
+}
+
+/** The bits of an IPv4 or IPv6 address that `isIPv4` or `isIPv6` accepts. */
+function addressBits(address: string): bigint {
+  if (isIPv4(address)) return address.split('.').reduce((n, octet) => (n << BigInt(8)) | BigInt(Number(octet)), BigInt(0));
+  // an IPv6 address may end with an IPv4 address ("::ffff:10.0.0.1"): rewrite it as two groups
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  let text = address;
+  if (v4) {
+    const low = addressBits(v4[1]);
+    text = `${address.slice(0, -v4[1].length)}${(low >> BigInt(16)).toString(16)}:${(low & BigInt(0xffff)).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const groups = (part: string | undefined) => part ? part.split(':') : [];
+  const all = tail === undefined ? groups(head)
+    : [...groups(head), ...Array(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  return all.reduce((n, group) => (n << BigInt(16)) | BigInt(parseInt(group, 16)), BigInt(0));
 }
 
 function isDnsSubdomain(value: string): boolean {
