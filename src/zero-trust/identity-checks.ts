@@ -137,33 +137,27 @@ export interface Cidr {
  */
 export function checkCanonicalCidr(scope: IConstruct, field: string, value: string): Cidr {
   checkCidr(scope, field, value);
-  const [address, bits] = value.split('/');
-  const prefix = Number(bits);
-  const family = isIPv4(address) ? 4 : 6;
-  const width = family === 4 ? 32 : 128;
-  const hostMask = (BigInt(1) << BigInt(width - prefix)) - BigInt(1);
-  if (prefix === 0 || (addressBits(address) & hostMask) !== BigInt(0)) {
+  const [address, prefix] = value.split('/');
+  if (Number(prefix) === 0 || /1/.test(addressBits(address).slice(Number(prefix)))) {
     throw invalid(scope, field, value,
       'must be an address block with a prefix of at least 1 and no bits set beyond it (e.g. "10.96.0.0/12", not "10.96.0.1/12")');
   }
-  return { cidr: value, family };
+  return { cidr: value, family: isIPv4(address) ? 4 : 6 };
 }
 
-/** The bits of an IPv4 or IPv6 address that `isIPv4` or `isIPv6` accepts. */
-function addressBits(address: string): bigint {
-  if (isIPv4(address)) return address.split('.').reduce((n, octet) => (n << BigInt(8)) | BigInt(Number(octet)), BigInt(0));
-  // an IPv6 address may end with an IPv4 address ("::ffff:10.0.0.1"): rewrite it as two groups
+/** The bits of an IPv4 or IPv6 address that `isIPv4` or `isIPv6` accepts, as a string of 0 and 1. */
+function addressBits(address: string): string {
+  const binary = (n: number, width: number) => n.toString(2).padStart(width, '0');
+  if (isIPv4(address)) return address.split('.').map(octet => binary(Number(octet), 8)).join('');
+  // an IPv6 address may end with an IPv4 address ("::ffff:10.0.0.1"): its 32 bits are its last two groups
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
-  let text = address;
-  if (v4) {
-    const low = addressBits(v4[1]);
-    text = `${address.slice(0, -v4[1].length)}${(low >> BigInt(16)).toString(16)}:${(low & BigInt(0xffff)).toString(16)}`;
-  }
+  const text = v4 ? `${address.slice(0, -v4[1].length)}0:0` : address;
   const [head, tail] = text.split('::');
   const groups = (part: string | undefined) => part ? part.split(':') : [];
   const all = tail === undefined ? groups(head)
     : [...groups(head), ...Array(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
-  return all.reduce((n, group) => (n << BigInt(16)) | BigInt(parseInt(group, 16)), BigInt(0));
+  const bits = all.map(group => binary(parseInt(group, 16), 16)).join('');
+  return v4 ? bits.slice(0, 96) + addressBits(v4[1]) : bits;
 }
 
 function isDnsSubdomain(value: string): boolean {
