@@ -35,7 +35,7 @@ test('one file per chart, every document valid against its upstream schema', () 
 
 describe('the strategy, value by value (MISSION.md)', () => {
   test('1. node tuning: exactly the six sysctls, as minimums for the two limits the node may exceed', () => {
-    const conf = findOne(files['nodes.k8s.yaml'], 'ConfigMap').data['sysctl.conf'];
+    const conf = findOne(files['nodes.k8s.yaml'], 'ConfigMap').data['tuning.conf'];
     expect(conf.trim().split('\n')).toEqual([
       'fs.file-max>=2097152',
       'net.netfilter.nf_conntrack_max>=262144',

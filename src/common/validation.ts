@@ -91,3 +91,24 @@ export function checkImage(scope: IConstruct, field: string, value: string): str
   }
   return value;
 }
+
+/**
+ * Whether istiod accepts a value as a trust domain (`meshConfig.trustDomain` and its aliases):
+ * dot-separated RFC 1123 labels, so lowercase letters, digits and '-', never '_' (istio/istio,
+ * pkg/config/validation/agent/validation.go, `ValidateTrustDomain`). Stricter than istiod on two
+ * points that no working mesh needs: no trailing dot (it would end up in every principal) and at
+ * most 253 characters (a DNS name).
+ */
+export function isTrustDomain(value: string): boolean {
+  return typeof value === 'string' && value.length <= 253 && value.split('.').every(isDnsLabel);
+}
+
+/** Checks a mesh trust domain (the first part of every principal) and returns it. */
+export function checkTrustDomain(scope: IConstruct, field: string, value: string): string {
+  if (!isTrustDomain(value)) {
+    throw invalid(scope, field, value,
+      "must be a trust domain istiod accepts: dot-separated RFC 1123 labels of lowercase letters, digits and '-', " +
+      "without '_', a scheme or '/' (e.g. \"cluster.local\" or \"prod.example.com\")");
+  }
+  return value;
+}

@@ -7,7 +7,7 @@ import { IstioAccessLog, IstioAccessLogEncoding, IstioOutboundTrafficPolicy } fr
 import { IstioPilotScaling } from './pilot-scaling';
 import { IstioProfile } from './profile';
 import { renderResources } from './resources';
-import { checkDnsLabel, invalid, isDnsLabel } from '../common/validation';
+import { checkDnsLabel, checkTrustDomain, invalid, isDnsLabel } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
 /**
@@ -200,7 +200,7 @@ export class IstioControlPlane extends Construct {
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? ISTIO_NAMESPACE);
     this.profile = this.checkProfile(props.profile ?? IstioProfile.DEFAULT);
     this.revision = props.revision === undefined ? undefined : this.checkRevision(props.revision);
-    this.trustDomain = props.trustDomain === undefined ? undefined : this.checkTrustDomain(props.trustDomain);
+    this.trustDomain = props.trustDomain === undefined ? undefined : checkTrustDomain(this, 'trustDomain', props.trustDomain);
     this.cni = props.cni ?? false;
 
     // Everything but the gateways is known now: check and render it eagerly, so errors point here.
@@ -362,15 +362,6 @@ export class IstioControlPlane extends Construct {
         "must be an RFC 1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit (e.g. \"1-30-3\")");
     }
     return revision;
-  }
-
-  private checkTrustDomain(trustDomain: string): string {
-    // istiod validates it as dot-separated DNS labels
-    if (typeof trustDomain !== 'string' || trustDomain.length > 253 || !trustDomain.split('.').every(isDnsLabel)) {
-      throw invalid(this, 'trustDomain', trustDomain,
-        'must be a DNS name: dot-separated RFC 1123 labels (e.g. "prod.example.com")');
-    }
-    return trustDomain;
   }
 
   private checkHub(hub: string): string {

@@ -12,7 +12,9 @@ export enum SysctlScope {
    */
   NETWORK_NAMESPACE = 'network-namespace',
   /**
-   * One value per IPC namespace (`kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*`).
+   * One value per IPC namespace (`kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*`). A pod
+   * has its own, which starts at the kernel default, not at the node's value: set it in the pod's
+   * `securityContext.sysctls`.
    */
   IPC_NAMESPACE = 'ipc-namespace',
 }

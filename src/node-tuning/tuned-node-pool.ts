@@ -95,9 +95,22 @@ export interface TunedNodePoolProps {
   readonly keepHigherLimits?: boolean;
 
   /**
-   * Warn at synth time when a per-network-namespace key is set on the nodes but no pod in this
-   * app sets it (pods do not see the node's value). Turn off when the workloads that need the keys
-   * live in another app.
+   * Keys a node may lack altogether because their kernel module is not loaded there (for example
+   * `net.netfilter.nf_conntrack_max` on nodes without kube-proxy, where nothing loads
+   * nf_conntrack). On a node without the key the tuner skips it and stays ready; where the key
+   * exists it is set and verified like the others.
+   *
+   * A key that is not listed here and missing on a node is skipped too, so the other keys are
+   * still set, but the readiness probe keeps the tuner unready there, naming the key.
+   *
+   * @default - none: every key must exist on every node of the pool
+   */
+  readonly optionalSysctls?: string[];
+
+  /**
+   * Warn at synth time when a per-namespace key (network or IPC) is set on the nodes but no pod in
+   * this app sets it (pods do not see the node's value). Turn off when the workloads that need the
+   * keys live in another app.
    *
    * @default true
    */
@@ -130,7 +143,13 @@ const MAX_NODES = 5000;
  * - a ResourceQuota that lets the namespace run `system-node-critical` pods where that is limited.
  *
  * Per-network-namespace keys (`net.core.somaxconn`, `net.ipv4.*`) set on the node reach only
- * host-network pods: give the pods that need them `podSysctls` (kubernetes/kubernetes#78977).
+ * host-network pods, and IPC keys (`kernel.shm*`, `kernel.msg*`, `kernel.sem`) only host-IPC
+ * pods: give the pods that need them `podSysctls` (kubernetes/kubernetes#78977).
+ *
+ * A key a node lacks (its kernel module is not loaded) or refuses does not stop the others: it is
+ * reported and skipped, and the readiness probe fails while it is not in place, unless it is one of
+ * `optionalSysctls` and absent. Nothing orders the tuner before other pods on a new node: see the
+ * README for a startup taint.
  */
 export class TunedNodePool extends Construct {
   /**
@@ -153,7 +172,7 @@ export class TunedNodePool extends Construct {
   public readonly sysctls: { [key: string]: string };
 
   /**
-   * The pool's per-network-namespace keys, for the pods that need them:
+   * The pool's per-namespace keys (network and IPC), for the pods that need them:
    * `pool.podSysctls.applyTo(deployment)`.
    */
   public readonly podSysctls: PodSysctls;
@@ -169,8 +188,11 @@ export class TunedNodePool extends Construct {
     this.namespace = checkDnsLabel(this, 'name', props.name ?? 'node-tuning');
     this.sysctls = Object.freeze(this.resolveSysctls(props));
     const keys = Object.keys(this.sysctls).map(k => SysctlKey.of(k));
-    const netns = keys.filter(k => k.scope === SysctlScope.NETWORK_NAMESPACE).map(k => k.name);
-    this.podSysctls = PodSysctls.of(Object.fromEntries(netns.map(k => [k, this.sysctls[k]])));
+    // a pod has its own network and IPC namespaces, which start from the kernel defaults
+    // (Linux ipc/shm.c shm_init_ns, msg_init_ns), not from the node's values
+    const namespaced = keys.filter(k => k.podSettable);
+    this.podSysctls = PodSysctls.of(Object.fromEntries(namespaced.map(k => [k.name, this.sysctls[k.name]])));
+    const optional = this.checkOptional(props.optionalSysctls);
 
     const interval = checkInterval(this, props.interval ?? Duration.minutes(1));
     const image = checkImage(this, props.image ?? DEFAULT_IMAGE, props.imageDigest);
@@ -203,9 +225,10 @@ export class TunedNodePool extends Construct {
       },
     });
 
-    // "key>=value" asks the script for at least the value, "key=value" for exactly it
+    // "key>=value" asks the script for at least the value, "key=value" for exactly it; "?key" may be absent
     const keepHigher = props.keepHigherLimits ?? true;
-    const conf = keys.map(k => `${k.name}${keepHigher && k.isLimit ? '>=' : '='}${this.sysctls[k.name]}\n`).join('');
+    const conf = keys.map(k =>
+      `${optional.includes(k.name) ? '?' : ''}${k.name}${keepHigher && k.isLimit ? '>=' : '='}${this.sysctls[k.name]}\n`).join('');
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: this.namespace, namespace: this.namespace, labels },
       data: { [CONF_FILE]: conf, [SCRIPT_FILE]: TUNING_SCRIPT },
@@ -263,7 +286,7 @@ export class TunedNodePool extends Construct {
 
     if (props.warnNodeOnlyKeys ?? true) {
       // known only once the whole app exists: pods may get the keys after this pool is built
-      this.node.addValidation({ validate: () => this.warnNodeOnly(netns) });
+      this.node.addValidation({ validate: () => this.warnNodeOnly(namespaced) });
     }
   }
 
@@ -291,17 +314,31 @@ export class TunedNodePool extends Construct {
     return sysctls;
   }
 
-  private warnNodeOnly(netns: string[]): string[] {
-    const missing = netns.filter(key => !isSetByAPod(this, key));
+  private warnNodeOnly(namespaced: SysctlKey[]): string[] {
+    const missing = namespaced.filter(key => !isSetByAPod(this, key.name));
     if (missing.length > 0) {
+      const where = [[SysctlScope.NETWORK_NAMESPACE, 'network'], [SysctlScope.IPC_NAMESPACE, 'IPC']].flatMap(([scope, name]) => {
+        const inScope = missing.filter(k => k.scope === scope).map(k => k.name);
+        return inScope.length === 0 ? [] : [`${inScope.join(', ')} ${inScope.length === 1 ? 'is' : 'are'} per ${name} namespace`];
+      });
       MeshWarnings.of(this).add(
-        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} per network namespace: the node's value does not reach pods, ` +
+        `${where.join(' and ')}: the node's value does not reach pods, ` +
         'which start from the kernel default (kubernetes/kubernetes#78977), and no pod in this app sets ' +
         `${missing.length === 1 ? 'it' : 'them'}; apply podSysctls to the workloads that need them ` +
         '(pool.podSysctls.applyTo(deployment)), or set warnNodeOnlyKeys: false when they are set elsewhere ' +
         'or cannot be (unsafe keys in a namespace that enforces Pod Security "baseline" or "restricted")');
     }
     return [];
+  }
+
+  private checkOptional(optional: string[] = []): string[] {
+    for (const key of optional) {
+      if (!(key in this.sysctls)) {
+        throw invalid(this, 'optionalSysctls', key,
+          `is not a key this pool sets; its keys are ${Object.keys(this.sysctls).join(', ')}`);
+      }
+    }
+    return optional;
   }
 }
 

@@ -87,6 +87,23 @@ export interface KialiOptions {
   readonly signingKeySecretName?: string;
 
   /**
+   * Grant Kiali's service account `pods/portforward` on every pod of the cluster, a privileged
+   * grant. Kiali uses port-forwards to read each proxy's Envoy configuration from its admin port
+   * (15000, reachable only inside the pod) and to change proxy log levels, and to read istiod's
+   * debug endpoints on 15014: proxy status, registry services, Istio and Kiali validations, the
+   * Istio version (kiali/kiali, kubernetes `ForwardGetRequest` and its callers).
+   *
+   * A port-forward reaches any port of any pod from inside the pod's network namespace, past its
+   * sidecar's mTLS and AuthorizationPolicies and past NetworkPolicies, and Envoy's admin port
+   * changes the proxy too; so it is off by default and Kiali runs with
+   * `external_services.istio.istio_api_enabled: false`, without those features (Kiali docs, "No
+   * Istiod Access"). The graph, metrics, workloads and Istio configuration stay.
+   *
+   * @default false
+   */
+  readonly allowPortForward?: boolean;
+
+  /**
    * Resources of the Kiali container. Kiali's memory grows with the number of namespaces and
    * workloads it watches.
    *
@@ -134,9 +151,10 @@ const SIGNING_KEY_DIR = '/kiali-override-secrets/login-token-signing-key';
  * Kiali, the console that draws the mesh graph from Prometheus metrics, as plain Kubernetes
  * manifests shaped like the Kiali addon Istio ships (`samples/addons/kiali.yaml`).
  *
- * Emits a ServiceAccount, a ConfigMap with Kiali's `config.yaml`, a read-only ClusterRole and its
- * ClusterRoleBinding, a Deployment pinned to one Kiali release that meets the restricted Pod
- * Security Standard, and a Service (UI on port 20001 under `/kiali`, Kiali's own metrics on 9090).
+ * Emits a ServiceAccount, a ConfigMap with Kiali's `config.yaml`, a read-only ClusterRole (plus
+ * `pods/portforward` with `allowPortForward`) and its ClusterRoleBinding, a Deployment pinned to
+ * one Kiali release that meets the restricted Pod Security Standard, and a Service (UI on port
+ * 20001 under `/kiali`, Kiali's own metrics on 9090).
  */
 export class Kiali extends Construct {
   /**
@@ -184,6 +202,7 @@ export class Kiali extends Construct {
     const authStrategy = props.authStrategy ?? KialiAuthStrategy.TOKEN;
     const viewOnly = props.viewOnly ?? true;
     const signingKeySecretName = checkDnsLabel(this, 'signingKeySecretName', props.signingKeySecretName ?? 'kiali-signing-key');
+    const portForward = props.allowPortForward ?? false;
 
     // Only an anonymous Kiali acts with its own service account, so only it needs write access
     // (the kiali-server chart's clusterrole.yaml / clusterrole-viewer.yaml make the same choice).
@@ -207,6 +226,7 @@ export class Kiali extends Construct {
       prometheusUrl: this.prometheusUrl,
       authStrategy,
       viewOnly,
+      portForward,
     }));
     const configMap = new kplus.ConfigMap(this, 'ConfigMap', { metadata, data: { 'config.yaml': config } });
     this.configMap = ApiObject.of(configMap);
@@ -214,7 +234,7 @@ export class Kiali extends Construct {
     const roleName = writable ? name : `${name}-viewer`;
     this.clusterRole = new k8s.KubeClusterRole(this, 'ClusterRole', {
       metadata: { name: roleName, labels },
-      rules: clusterRoleRules(writable),
+      rules: clusterRoleRules(writable, portForward),
     });
     this.clusterRoleBinding = new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
       metadata: { name: roleName, labels },
@@ -296,6 +316,7 @@ interface KialiConfigInput {
   readonly prometheusUrl: string;
   readonly authStrategy: KialiAuthStrategy;
   readonly viewOnly: boolean;
+  readonly portForward: boolean;
 }
 
 /** Kiali's config.yaml (keys as in kiali config/config.go); unset keys keep Kiali's defaults. */
@@ -311,7 +332,8 @@ function kialiConfig(c: KialiConfigInput): Record<string, unknown> {
     external_services: {
       // Kiali links to Grafana and a tracing backend when they are enabled; neither is installed here.
       grafana: { enabled: false },
-      istio: { root_namespace: c.rootNamespace },
+      // Kiali reaches istiod's debug endpoints only through port-forwards (kiali.io, "No Istiod Access")
+      istio: { istio_api_enabled: c.portForward, root_namespace: c.rootNamespace },
       prometheus: { url: c.prometheusUrl },
       tracing: { enabled: false },
     },
@@ -328,16 +350,17 @@ const READ = ['get', 'list', 'watch'];
 
 /**
  * The kiali-server chart's viewer ClusterRole (clusterrole-viewer.yaml), without its OpenShift
- * groups and the retired `extensions` group; `writable` adds the chart's write verbs.
+ * groups and the retired `extensions` group, and without `pods/portforward` unless `portForward`;
+ * `writable` adds the chart's write verbs.
  */
-function clusterRoleRules(writable: boolean): k8s.PolicyRule[] {
+function clusterRoleRules(writable: boolean, portForward: boolean): k8s.PolicyRule[] {
   const write = writable ? ['patch'] : [];
   return [
     { apiGroups: [''], resources: ['configmaps', 'endpoints', 'pods/log'], verbs: READ },
     { apiGroups: [''], resources: ['namespaces', 'pods', 'replicationcontrollers', 'services'], verbs: [...READ, ...write] },
-    // The one non-read verb of the viewer role: Kiali port-forwards to istiod and to proxies' admin
-    // port to show proxy status and Envoy configuration.
-    { apiGroups: [''], resources: ['pods/portforward'], verbs: ['create'] },
+    // A tunnel into every pod: Kiali port-forwards to istiod (proxy status, registry, validations)
+    // and to the proxies' admin port (Envoy configuration, log levels).
+    ...portForward ? [{ apiGroups: [''], resources: ['pods/portforward'], verbs: ['create'] }] : [],
     { apiGroups: ['apps'], resources: ['daemonsets', 'deployments', 'replicasets', 'statefulsets'], verbs: [...READ, ...write] },
     { apiGroups: ['batch'], resources: ['cronjobs', 'jobs'], verbs: [...READ, ...write] },
     {

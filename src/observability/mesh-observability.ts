@@ -47,7 +47,7 @@ export interface MeshObservabilityProps {
   /**
    * Kiali's settings.
    *
-   * @default - a read-only Kiali with token login in the Istio namespace
+   * @default - a read-only Kiali with token login and no port-forwards, in the Istio namespace
    */
   readonly kiali?: KialiOptions;
 

@@ -3,7 +3,7 @@
 import { isIPv4, isIPv6 } from 'net';
 import { k8s, Namespace } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { checkDnsLabel, invalid } from '../common/validation';
+import { checkDnsLabel, invalid, isTrustDomain } from '../common/validation';
 
 /**
  * What an identity means where a rule is added: the namespace protected and its mesh.
@@ -26,8 +26,6 @@ export interface ResolvedIdentity {
 
 const LABEL_NAME = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-// SPIFFE ID spec, section 2.1: a trust domain is lowercase letters, digits, '.', '-' and '_'.
-const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 const PRINCIPAL = /^([^/]*)\/ns\/([^/]*)\/sa\/([^/]*)$/;
 
 /** The pods of a namespace as a NetworkPolicy peer; the policy's own namespace needs no selector. */
@@ -54,16 +52,6 @@ export function checkServiceAccountName(scope: IConstruct, field: string, value:
   return value;
 }
 
-/** Checks a mesh trust domain (the first part of every principal) and returns it. */
-export function checkTrustDomain(scope: IConstruct, field: string, value: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 255 || !TRUST_DOMAIN.test(value)) {
-    throw invalid(scope, field, value,
-      "must be a SPIFFE trust domain: lowercase letters, digits, '.', '-' or '_' without a scheme or '/' " +
-      '(e.g. "cluster.local", the trust domain of istiod\'s meshConfig.trustDomain)');
-  }
-  return value;
-}
-
 /**
  * Checks an Istio principal, `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`, and returns its
  * namespace.
@@ -76,7 +64,9 @@ export function checkPrincipal(scope: IConstruct, field: string, value: string):
     throw invalid(scope, field, value, rule);
   }
   const [, trustDomain, namespace, serviceAccount] = match;
-  if (!TRUST_DOMAIN.test(trustDomain) || !isDnsSubdomain(serviceAccount)) {
+  // a peer's trust domain is one some istiod accepted (its own, or this mesh's trustDomainAliases,
+  // which istiod validates the same way)
+  if (!isTrustDomain(trustDomain) || !isDnsSubdomain(serviceAccount)) {
     throw invalid(scope, field, value, rule);
   }
   checkDnsLabel(scope, `${field} namespace`, namespace);
@@ -95,6 +85,11 @@ export function checkExternalHost(scope: IConstruct, field: string, value: strin
       'no scheme, port, path or IP address');
   }
   return value;
+}
+
+/** Whether a value is a non-empty Kubernetes label value (or label name). */
+export function isLabelValue(value: string): boolean {
+  return typeof value === 'string' && LABEL_NAME.test(value);
 }
 
 /**
@@ -125,6 +120,44 @@ export function checkCidr(scope: IConstruct, field: string, value: string): stri
     throw invalid(scope, field, value, 'must be an IPv4 or IPv6 CIDR block (e.g. "10.20.0.0/16" or "fd00::/8")');
   }
   return value;
+}
+
+/** An IPv4 or IPv6 CIDR block, parsed. */
+export interface Cidr {
+  readonly cidr: string;
+  readonly family: 4 | 6;
+}
+
+/**
+ * Checks an address block to put in a NetworkPolicy `ipBlock` (a `cidr`, or an `except` entry of
+ * `0.0.0.0/0` or `::/0`) and returns it with its family. Kubernetes wants an `except` entry to be
+ * a strict subset of its `cidr`, so a /0 is refused, and newer API servers refuse host bits set
+ * beyond the prefix ("must not have bits set beyond the prefix length", Kubernetes'
+ * ValidateIPBlock).
+ */
+export function checkCanonicalCidr(scope: IConstruct, field: string, value: string): Cidr {
+  checkCidr(scope, field, value);
+  const [address, prefix] = value.split('/');
+  if (Number(prefix) === 0 || /1/.test(addressBits(address).slice(Number(prefix)))) {
+    throw invalid(scope, field, value,
+      'must be an address block with a prefix of at least 1 and no bits set beyond it (e.g. "10.96.0.0/12", not "10.96.0.1/12")');
+  }
+  return { cidr: value, family: isIPv4(address) ? 4 : 6 };
+}
+
+/** The bits of an IPv4 or IPv6 address that `isIPv4` or `isIPv6` accepts, as a string of 0 and 1. */
+function addressBits(address: string): string {
+  const binary = (n: number, width: number) => n.toString(2).padStart(width, '0');
+  if (isIPv4(address)) return address.split('.').map(octet => binary(Number(octet), 8)).join('');
+  // an IPv6 address may end with an IPv4 address ("::ffff:10.0.0.1"): its 32 bits are its last two groups
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  const text = v4 ? `${address.slice(0, -v4[1].length)}0:0` : address;
+  const [head, tail] = text.split('::');
+  const groups = (part: string | undefined) => part ? part.split(':') : [];
+  const all = tail === undefined ? groups(head)
+    : [...groups(head), ...Array(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  const bits = all.map(group => binary(parseInt(group, 16), 16)).join('');
+  return v4 ? bits.slice(0, 96) + addressBits(v4[1]) : bits;
 }
 
 function isDnsSubdomain(value: string): boolean {

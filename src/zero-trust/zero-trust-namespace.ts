@@ -1,8 +1,9 @@
+import { createHash } from 'crypto';
 import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import { k8s, Namespace } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import {
-  checkCidr, checkDnsSubdomain, checkExternalHost, checkLabels, checkTrustDomain, IdentityContext, namespacePeer,
+  checkCanonicalCidr, checkCidr, checkDnsSubdomain, checkExternalHost, checkLabels, IdentityContext, isLabelValue, namespacePeer,
 } from './identity-checks';
 import { selectWorkloads, workloadsIn } from './namespace-workloads';
 import { podSecurityViolations } from './pod-security-check';
@@ -16,7 +17,7 @@ import {
 } from '../../imports/security.istio.io';
 import { PodSecurityLevel, podSecurityLabels } from '../common/labels';
 import { IMeshService } from '../common/mesh-service';
-import { checkDnsLabel, checkPort, invalid, invalidMessage, isDnsLabel } from '../common/validation';
+import { checkDnsLabel, checkPort, checkTrustDomain, invalid, invalidMessage, isDnsLabel } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
 /**
@@ -142,14 +143,53 @@ export interface ZeroTrustNamespaceProps {
   readonly outboundTrafficMode?: OutboundTrafficMode;
 
   /**
-   * Let every pod of the mesh root namespace (the gateways, istiod) open connections to the pods
-   * of this namespace, on any port. Gateways forward to workload ports this construct does not
-   * know; the AuthorizationPolicies still decide, by mTLS identity, which requests get through.
-   * Turn it off to admit, at L3/L4, only the gateways you `allowFrom`.
+   * Let the gateway pods of the mesh root namespace (see `rootNamespaceGateways`) open connections
+   * to the pods of this namespace, on any port. Gateways forward to workload ports this construct
+   * does not know; the AuthorizationPolicies still decide, by mTLS identity, which requests get
+   * through. Nothing else of the root namespace is admitted: istiod never connects to the proxies
+   * (they connect to it, on 15012), and sidecar-less pods there (Istio's Prometheus addon, Kiali)
+   * would otherwise reach the ports a plain-text exception opens. Turn it off to admit, at L3/L4,
+   * only the gateways you `allowFrom`.
    *
    * @default true
    */
   readonly rootNamespaceIngress?: boolean;
+
+  /**
+   * The gateways `rootNamespaceIngress` admits, by the value of their pods' `istio` label.
+   * `istioctl install` labels its ingress gateway `istio: ingressgateway` (its egress gateway, which
+   * never calls workloads, `egressgateway`); Istio's `gateway` Helm chart labels a gateway
+   * `istio: <release name without "istio-">`. Add `eastwestgateway` in a multi-network mesh.
+   *
+   * @default ["ingressgateway"]
+   */
+  readonly rootNamespaceGateways?: string[];
+
+  /**
+   * The cluster's own address blocks (pod CIDRs and Service CIDRs, IPv4 and IPv6, and node CIDRs to
+   * keep host-network endpoints out too), left out of the egress that `allowEgressTo` opens.
+   *
+   * A NetworkPolicy cannot name a host, so an external host's port is opened to every address,
+   * `0.0.0.0/0` and `::/0`. Whether such an ipBlock also matches pods depends on the network plugin
+   * (Kubernetes docs, "Network Policies": ipBlock is meant for cluster-external addresses); where it
+   * does, one external host opens its port to every pod of the cluster. These blocks become the
+   * `ipBlock.except` of those rules, each under the block of its address family.
+   *
+   * @default - none: where the network plugin matches pods with an ipBlock, `allowEgressTo` opens
+   * its port to the whole cluster at L3/L4 (the Sidecar's REGISTRY_ONLY still applies at L7)
+   */
+  readonly clusterCidrs?: string[];
+
+  /**
+   * More destinations of DNS queries (UDP and TCP 53) besides the kube-dns pods. NodeLocal
+   * DNSCache answers on the node, on a link-local address (169.254.20.10 by default) and, in its
+   * default mode, on the kube-dns Service address too; those queries never reach a kube-dns pod,
+   * so that rule does not allow them (kubernetes/kubernetes, cluster/addons/dns/nodelocaldns):
+   * give both, e.g. `["169.254.20.10/32", "10.96.0.10/32"]`.
+   *
+   * @default - only the kube-dns pods (`k8s-app: kube-dns` in kube-system)
+   */
+  readonly dnsCidrs?: string[];
 }
 
 /**
@@ -263,6 +303,10 @@ class RuleList<T> {
 
 const BOTH_REQUESTED = 'injection label and revision both requested; istio-injection takes precedence over ' +
   "istio.io/rev and pins the namespace to the default revision: keep only the 'revision' prop";
+// Kubernetes object names (ServiceEntry's too) are RFC 1123 subdomains: at most 253 characters.
+const MAX_NAME = 253;
+// The label istioctl gives its ingress gateway's pods (manifests/charts/gateways/istio-ingress values).
+const DEFAULT_GATEWAY = 'ingressgateway';
 const ANY_IPV4 = '0.0.0.0/0';
 const ANY_IPV6 = '::/0';
 // istiod serves xDS and certificates to the proxies on 15012 (Istio docs, "Ports used by Istio").
@@ -277,9 +321,9 @@ const METRICS_PORTS = [15020, 15090];
  * - the Namespace, with sidecar injection and Pod Security Standards labels;
  * - PeerAuthentication `default`: STRICT mutual TLS;
  * - AuthorizationPolicy `allow-nothing`, and `allow-by-identity` with the rules of `allowFrom`;
- * - NetworkPolicy `default-deny` (ingress and egress), `allow-ingress` (the mesh root namespace and
- *   the L3/L4 mirror of every allow rule) and `allow-egress` (DNS, the namespace itself, istiod,
- *   declared destinations);
+ * - NetworkPolicy `default-deny` (ingress and egress), `allow-ingress` (the gateways of the mesh
+ *   root namespace and the L3/L4 mirror of every allow rule) and `allow-egress` (DNS, the namespace
+ *   itself, istiod, declared destinations);
  * - Sidecar `default`: each proxy only learns about `./*`, `<rootNamespace>/*` and declared
  *   destinations, and (by default) blocks everything else;
  * - a ServiceEntry per external host allowed with `allowEgressTo`.
@@ -317,6 +361,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
   public readonly egressNetworkPolicy: ApiObject;
 
   private readonly clusterDomain: string;
+  /** Where `allowEgressTo` opens its port: any address but the cluster's own. */
+  private readonly externalPeers: k8s.NetworkPolicyPeer[];
   private readonly authorizationRules = new RuleList<any>();
   private readonly ingressRules = new RuleList<k8s.NetworkPolicyIngressRule>();
   private readonly egressRules = new RuleList<k8s.NetworkPolicyEgressRule>();
@@ -395,10 +441,14 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     });
 
     // Kubelet probes need no rule: Istio rewrites them to the sidecar agent, and a NetworkPolicy
-    // never blocks a pod's own node (Kubernetes docs, "Network Policies", what you can't do).
-    if (props.rootNamespaceIngress ?? true) {
-      this.addIngressRule({ from: [namespacePeer(this.rootNamespace, this.name)] });
+    // never blocks a pod's own node (Kubernetes docs, "Network Policies"). istiod needs none either:
+    // the proxies open the xDS connection to it (Istio docs, "Ports used by Istio").
+    const gateways = this.checkRootNamespaceGateways(props);
+    if (gateways) {
+      this.addIngressRule({ from: [{ ...namespacePeer(this.rootNamespace, this.name), podSelector: istioLabelSelector(gateways) }] });
     }
+    this.externalPeers = this.anyAddressBut(props.clusterCidrs);
+    const dnsPeers = (props.dnsCidrs ?? []).map(c => ({ ipBlock: { cidr: checkCanonicalCidr(this, 'dnsCidrs', c).cidr } }));
 
     this.egressNetworkPolicy = new k8s.KubeNetworkPolicy(this, 'AllowEgress', {
       metadata: { name: 'allow-egress', namespace },
@@ -412,7 +462,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       to: [{
         namespaceSelector: { matchLabels: { [Namespace.NAME_LABEL]: 'kube-system' } },
         podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-      }],
+      }, ...dnsPeers],
       ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }],
     });
     this.egressRules.add({ to: [{ podSelector: {} }] });
@@ -481,8 +531,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
    * Allows calls to an external host on one port.
    *
    * Emits a ServiceEntry visible to this namespace only, and NetworkPolicy egress to any address
-   * on that port: a NetworkPolicy cannot name a host, so the Sidecar's REGISTRY_ONLY mode is what
-   * keeps other hosts out. Call it once per port.
+   * but the `clusterCidrs` on that port: a NetworkPolicy cannot name a host, so the Sidecar's
+   * REGISTRY_ONLY mode is what keeps other hosts out. Call it once per port.
    *
    * @param host a DNS name such as "api.stripe.com", or a wildcard such as "*.googleapis.com"
    * @param port the port the application connects to
@@ -501,7 +551,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       throw invalid(this, 'allowEgressTo', `${host}:${port}`, 'the same allow rule was added twice; remove one of the calls');
     }
     ports.set(port, protocol);
-    this.egressRules.add({ to: [{ ipBlock: { cidr: ANY_IPV4 } }, { ipBlock: { cidr: ANY_IPV6 } }], ports: tcpPorts([port]) });
+    this.egressRules.add({ to: this.externalPeers, ports: tcpPorts([port]) });
   }
 
   /**
@@ -642,12 +692,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
 
   private serviceEntry(host: string, ports: Map<number, ExternalProtocol>): void {
     const wildcard = host.startsWith('*.');
-    const name = `external-${wildcard ? 'wildcard' + host.slice(1) : host}`;
-    if (name.length > 253) {
-      throw invalid(this, 'allowEgressTo host', host, `too long: the ServiceEntry name "${name.slice(0, 20)}..." would exceed 253 characters`);
-    }
     new ServiceEntry(this, `External-${host}`, {
-      metadata: { name, namespace: this.name },
+      metadata: { name: serviceEntryName(host), namespace: this.name },
       spec: {
         hosts: [host],
         exportTo: ['.'],
@@ -658,6 +704,33 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
         // a wildcard cannot be resolved: the proxy forwards to the address the application dialled
         resolution: wildcard ? ServiceEntrySpecResolution.NONE : ServiceEntrySpecResolution.DNS,
       },
+    });
+  }
+
+  /** The gateway label values `rootNamespaceIngress` admits, or undefined when it is off. */
+  private checkRootNamespaceGateways(props: ZeroTrustNamespaceProps): string[] | undefined {
+    const gateways = props.rootNamespaceGateways;
+    if (!(props.rootNamespaceIngress ?? true)) {
+      if (gateways !== undefined) {
+        throw invalid(this, 'rootNamespaceGateways', gateways,
+          'has no effect with rootNamespaceIngress: false; remove one of the two');
+      }
+      return undefined;
+    }
+    return checkList(this, 'rootNamespaceGateways', gateways, isLabelValue,
+      'must list the values of the gateway pods\' "istio" label (e.g. ["ingressgateway", "eastwestgateway"]); ' +
+      'set rootNamespaceIngress: false to admit none') ?? [DEFAULT_GATEWAY];
+  }
+
+  /** `0.0.0.0/0` and `::/0`, each without the cluster's blocks of its family. */
+  private anyAddressBut(clusterCidrs: string[] = []): k8s.NetworkPolicyPeer[] {
+    const blocks = clusterCidrs.map(c => checkCanonicalCidr(this, 'clusterCidrs', c));
+    if (new Set(blocks.map(b => b.cidr)).size !== blocks.length) {
+      throw invalid(this, 'clusterCidrs', clusterCidrs, 'lists a block twice; list each once');
+    }
+    return ([[ANY_IPV4, 4], [ANY_IPV6, 6]] as const).map(([cidr, family]) => {
+      const except = blocks.filter(b => b.family === family).map(b => b.cidr);
+      return { ipBlock: { cidr, ...except.length > 0 ? { except } : {} } };
     });
   }
 
@@ -724,6 +797,29 @@ function labelConflict(labels: { [key: string]: string }, revision?: string): st
     return "set istio.io/rev with the 'revision' prop";
   }
   return undefined;
+}
+
+/**
+ * The ServiceEntry name of an external host: `external-<host>`, and `external--wildcard.<domain>`
+ * for `*.<domain>`. A host never starts with '-', so no host name gives the double dash of a
+ * wildcard's name: `*.googleapis.com` and `wildcard.googleapis.com` get different names. A name
+ * longer than a resource name may be (253, an RFC 1123 subdomain) is cut and ends with a hash of
+ * the host.
+ */
+function serviceEntryName(host: string): string {
+  const name = host.startsWith('*.') ? `external--wildcard${host.slice(1)}` : `external-${host}`;
+  if (name.length <= MAX_NAME) return name;
+  const hash = createHash('sha256').update(host).digest('hex').slice(0, 10);
+  // cut where the rest still ends with a letter or digit, as a subdomain must
+  const head = name.slice(0, MAX_NAME - hash.length - 1).replace(/[-.]+$/, '');
+  return `${head}-${hash}`;
+}
+
+/** Pods whose `istio` label has one of the values (Istio's gateway charts set it on every gateway). */
+function istioLabelSelector(values: string[]): k8s.LabelSelector {
+  return values.length === 1
+    ? { matchLabels: { istio: values[0] } }
+    : { matchExpressions: [{ key: 'istio', operator: 'In', values }] };
 }
 
 function tcpPorts(ports: number[]): k8s.NetworkPolicyPort[] {

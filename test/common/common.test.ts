@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { formatDuration } from '../../src/common/duration';
 import { PodSecurityLevel, podSecurityLabels, workloadLabels } from '../../src/common/labels';
-import { checkDnsLabel, checkPercent, checkPort, invalidMessage } from '../../src/common/validation';
+import { checkDnsLabel, checkPercent, checkPort, checkTrustDomain, invalidMessage } from '../../src/common/validation';
 import { testChart } from '../support';
 
 describe('formatDuration', () => {
@@ -65,5 +65,17 @@ describe('validation', () => {
     expect(checkPercent(scope, 'weight', 0)).toBe(0);
     expect(() => checkPercent(scope, 'weight', 101)).toThrow('test: invalid weight 101: must be a number from 0 to 100');
     expect(() => checkPercent(scope, 'weight', NaN)).toThrow('invalid weight NaN');
+  });
+
+  test('trust domains: what istiod accepts (dot-separated RFC 1123 labels), one rule for every construct', () => {
+    for (const ok of ['cluster.local', 'prod.example.com', 'td1', 'east-1.mesh']) {
+      expect(checkTrustDomain(scope, 'trustDomain', ok)).toBe(ok);
+    }
+    const rule = "must be a trust domain istiod accepts: dot-separated RFC 1123 labels of lowercase letters, digits and '-', " +
+      "without '_', a scheme or '/' (e.g. \"cluster.local\" or \"prod.example.com\")";
+    expect(() => checkTrustDomain(scope, 'trustDomain', 'prod_example.com')).toThrow(`test: invalid trustDomain "prod_example.com": ${rule}`);
+    for (const bad of ['', 'Cluster.Local', 'cluster.local.', 'spiffe://cluster.local', 'a/b', '-x.local', 'a..b', `${'a'.repeat(63)}.${'b'.repeat(190)}`]) {
+      expect(() => checkTrustDomain(scope, 'trustDomain', bad)).toThrow(`invalid trustDomain ${JSON.stringify(bad)}`);
+    }
   });
 });

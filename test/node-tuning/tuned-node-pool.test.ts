@@ -1,4 +1,4 @@
-import { execFileSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -17,13 +17,13 @@ const STRATEGY_SYSCTLS = {
 };
 const DIGEST = 'sha256:' + 'ab'.repeat(32);
 
-/** The values of the synthesized ConfigMap, as the script reads them (`key=value` or `key>=value`). */
+/** The values of the synthesized ConfigMap, as the script reads them (`[?]key=value` or `[?]key>=value`). */
 function appliedValues(docs: any[], name = 'node-tuning'): Record<string, string> {
-  const conf: string = findOne(docs, 'ConfigMap', name).data['sysctl.conf'];
+  const conf: string = findOne(docs, 'ConfigMap', name).data['tuning.conf'];
   expect(conf.endsWith('\n')).toBe(true);
   return Object.fromEntries(conf.trimEnd().split('\n').map(line => {
     const i = line.indexOf('=');
-    return [line.slice(0, i).replace(/>$/, ''), line.slice(i + 1)];
+    return [line.slice(0, i).replace(/>$/, '').replace(/^\?/, ''), line.slice(i + 1)];
   }));
 }
 
@@ -46,8 +46,9 @@ describe('TunedNodePool', () => {
     expect(pool.sysctls).toEqual(STRATEGY_SYSCTLS);
     expect(TunedNodePool.DEFAULT_SYSCTLS).toEqual(STRATEGY_SYSCTLS);
     expect(pool.namespace).toBe('node-tuning');
-    // limits are floors: a node that already has more keeps it
-    expect(findOne(docs, 'ConfigMap').data['sysctl.conf']).toBe([
+    // limits are floors: a node that already has more keeps it; the file is the script's syntax, not sysctl.conf's
+    expect(Object.keys(findOne(docs, 'ConfigMap').data)).toEqual(['tune.sh', 'tuning.conf']);
+    expect(findOne(docs, 'ConfigMap').data['tuning.conf']).toBe([
       'fs.file-max>=2097152',
       'net.netfilter.nf_conntrack_max>=262144',
       'net.core.somaxconn>=32768',
@@ -88,14 +89,17 @@ describe('TunedNodePool', () => {
         ephemeralStorage: { request: Size.mebibytes(1), limit: Size.mebibytes(2) },
       },
       keepHigherLimits: false,
+      optionalSysctls: ['net.netfilter.nf_conntrack_max'],
       warnNodeOnlyKeys: false,
     });
 
     // THEN
     const docs = synthValid(chart);
     expect(docs).toMatchSnapshot();
-    // every value exact
-    expect(findOne(docs, 'ConfigMap').data['sysctl.conf']).not.toContain('>=');
+    // every value exact; conntrack may be absent from a node
+    const conf = findOne(docs, 'ConfigMap').data['tuning.conf'];
+    expect(conf).not.toContain('>=');
+    expect(conf.split('\n').filter((l: string) => l.startsWith('?'))).toEqual(['?net.netfilter.nf_conntrack_max=262144']);
     expect(appliedValues(docs, 'mesh-node-tuning')).toEqual({
       'fs.file-max': '2097152',
       'net.netfilter.nf_conntrack_max': '262144',
@@ -121,11 +125,13 @@ describe('TunedNodePool', () => {
       });
     }
     expect(spec.containers[0].env).toEqual([{ name: 'INTERVAL_SECONDS', value: '30' }]);
-    // the pods' share: the per-network-namespace keys only
+    // the pods' share: the per-namespace keys, network and IPC (a pod's IPC namespace starts from
+    // the kernel defaults too)
     expect(pool.podSysctls.sysctls).toEqual([
       { name: 'net.core.somaxconn', value: '65535' },
       { name: 'net.ipv4.tcp_max_syn_backlog', value: '16384' },
       { name: 'net.ipv4.ip_local_port_range', value: '32768 60999' },
+      { name: 'kernel.msgmnb', value: '65536' },
     ]);
     expect(warningsOf(chart)).toEqual([]);
   });
@@ -233,7 +239,22 @@ describe('TunedNodePool', () => {
       'test/tuning: net.ipv4.ip_local_port_range is per network namespace: the node\'s value does not reach pods')]);
   });
 
-  test('no warning without per-network-namespace keys', () => {
+  test('IPC keys set on the node reach no pod either, and are named', () => {
+    const chart = testChart();
+    const pool = new TunedNodePool(chart, 'tuning', {
+      sysctls: { 'kernel.shmmax': '68719476736' },
+      excludeSysctls: ['net.core.somaxconn', 'net.ipv4.tcp_max_syn_backlog', 'net.ipv4.tcp_tw_reuse'],
+    });
+    expect(pool.podSysctls.sysctls).toEqual([
+      { name: 'net.ipv4.ip_local_port_range', value: '32768 60999' },
+      { name: 'kernel.shmmax', value: '68719476736' },
+    ]);
+    synthValid(chart);
+    expect(warningsOf(chart)).toEqual([expect.stringMatching(
+      /^test\/tuning: net\.ipv4\.ip_local_port_range is per network namespace and kernel\.shmmax is per IPC namespace: the node's value does not reach pods, .* no pod in this app sets them;/)]);
+  });
+
+  test('no warning without per-namespace keys', () => {
     const chart = testChart();
     new TunedNodePool(chart, 'tuning', {
       excludeSysctls: ['net.core.somaxconn', 'net.ipv4.tcp_max_syn_backlog', 'net.ipv4.tcp_tw_reuse', 'net.ipv4.ip_local_port_range'],
@@ -331,6 +352,14 @@ describe('TunedNodePool', () => {
         'test/tuning: invalid resources.memory.request "64Mi": must not exceed the limit 32Mi');
     });
 
+    test('an optional key the pool does not set', () => {
+      expect(pool({ optionalSysctls: ['vm.swappiness'] })).toThrow(
+        'test/tuning: invalid optionalSysctls "vm.swappiness": is not a key this pool sets; its keys are fs.file-max, ' +
+        'net.netfilter.nf_conntrack_max, net.core.somaxconn, net.ipv4.tcp_max_syn_backlog, net.ipv4.tcp_tw_reuse, net.ipv4.ip_local_port_range');
+      expect(pool({ excludeSysctls: ['net.netfilter.nf_conntrack_max'], optionalSysctls: ['net.netfilter.nf_conntrack_max'] }))
+        .toThrow('invalid optionalSysctls "net.netfilter.nf_conntrack_max": is not a key this pool sets');
+    });
+
     test('a name that is no namespace name', () => {
       expect(pool({ name: 'Node_Tuning' })).toThrow('test/tuning: invalid name "Node_Tuning": must be an RFC 1123 label');
     });
@@ -338,86 +367,150 @@ describe('TunedNodePool', () => {
 });
 
 describe('the tuning script', () => {
-  // Runs the emitted script with a stand-in for sysctl that keeps values in files, the way the
-  // kernel shows them (multi-value keys separated by tabs).
+  // Runs the emitted script against a stand-in /proc/sys (PROC_SYS) and a stand-in for sysctl over
+  // it: a key exists while its file does, and values read back the way the kernel shows them
+  // (multi-value keys separated by tabs). REFUSE names a key the kernel refuses to set.
   const FAKE_SYSCTL = `#!/bin/sh
+file="$PROC_SYS/$(printf '%s' "\${2%%=*}" | tr . /)"
 case "$1" in
-  -w) key="\${2%%=*}"; value="\${2#*=}"
-      [ "$key" = "net.netfilter.nf_conntrack_max" ] && [ -n "\${NO_CONNTRACK:-}" ] && { echo "sysctl: error: $key" >&2; exit 1; }
-      printf '%s\\n' "$value" | tr ' ' '\\t' > "$PROC/$key" ;;
-  -n) [ -f "$PROC/$2" ] || exit 1; cat "$PROC/$2" ;;
+  -w) [ -f "$file" ] || { echo "sysctl: error: '\${2%%=*}' is an unknown key" >&2; exit 1; }
+      [ "\${2%%=*}" = "\${REFUSE:-}" ] && { echo "sysctl: error setting key: Invalid argument" >&2; exit 1; }
+      printf '%s\\n' "\${2#*=}" | tr ' ' '\\t' > "$file" ;;
+  -n) [ -f "$file" ] || exit 1; cat "$file" ;;
 esac
 `;
+  // What a node's kernel starts with: every key of the defaults, at a kernel default.
+  const KERNEL = {
+    'fs.file-max': '1048576',
+    'net.netfilter.nf_conntrack_max': '131072',
+    'net.core.somaxconn': '4096',
+    'net.ipv4.tcp_max_syn_backlog': '1024',
+    'net.ipv4.tcp_tw_reuse': '2',
+    'net.ipv4.ip_local_port_range': '32768\t60999',
+  };
 
-  function setUp(): { dir: string; run: (mode: string, env?: Record<string, string>) => { status: number; stderr: string } } {
+  interface Node {
+    readonly run: (mode: string, env?: Record<string, string>) => { status: number; stderr: string };
+    readonly read: (key: string) => string;
+    readonly write: (key: string, value: string) => void;
+    readonly remove: (key: string) => void;
+  }
+
+  function setUp(props: ConstructorParameters<typeof TunedNodePool>[2] = {}): Node {
     const chart = testChart();
-    new TunedNodePool(chart, 'tuning', { warnNodeOnlyKeys: false });
+    new TunedNodePool(chart, 'tuning', { warnNodeOnlyKeys: false, ...props });
     const data = findOne(synthValid(chart), 'ConfigMap').data;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-tuning-'));
+    const proc = path.join(dir, 'proc', 'sys');
     fs.mkdirSync(path.join(dir, 'bin'));
-    fs.mkdirSync(path.join(dir, 'proc'));
     fs.writeFileSync(path.join(dir, 'tune.sh'), data['tune.sh']);
-    fs.writeFileSync(path.join(dir, 'sysctl.conf'), data['sysctl.conf']);
+    fs.writeFileSync(path.join(dir, 'tuning.conf'), data['tuning.conf']);
     fs.writeFileSync(path.join(dir, 'bin', 'sysctl'), FAKE_SYSCTL, { mode: 0o755 });
-    const run = (mode: string, env: Record<string, string> = {}) => {
-      try {
-        execFileSync('sh', [path.join(dir, 'tune.sh'), mode], {
-          env: { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`, PROC: path.join(dir, 'proc'), ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        return { status: 0, stderr: '' };
-      } catch (e: any) {
-        return { status: e.status, stderr: String(e.stderr) };
-      }
+    const file = (key: string) => path.join(proc, ...key.split('.'));
+    const write = (key: string, value: string) => {
+      fs.mkdirSync(path.dirname(file(key)), { recursive: true });
+      fs.writeFileSync(file(key), `${value}\n`);
     };
-    return { dir, run };
+    Object.entries(KERNEL).forEach(([key, value]) => write(key, value));
+    const run = (mode: string, env: Record<string, string> = {}) => {
+      const result = spawnSync('sh', [path.join(dir, 'tune.sh'), mode], {
+        env: { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`, PROC_SYS: proc, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      });
+      return { status: result.status ?? -1, stderr: result.stderr };
+    };
+    return {
+      run,
+      write,
+      read: key => fs.readFileSync(file(key), 'utf8'),
+      remove: key => fs.rmSync(file(key)),
+    };
   }
 
   test('apply sets every value, and verify then passes', () => {
-    const { dir, run } = setUp();
-    expect(run('verify').status).toBe(1);
-    expect(run('apply')).toEqual({ status: 0, stderr: '' });
-    expect(fs.readFileSync(path.join(dir, 'proc', 'net.ipv4.ip_local_port_range'), 'utf8')).toBe('32768\t60999\n');
-    expect(fs.readFileSync(path.join(dir, 'proc', 'fs.file-max'), 'utf8')).toBe('2097152\n');
-    expect(run('verify')).toEqual({ status: 0, stderr: '' });
+    const node = setUp();
+    expect(node.run('verify').status).toBe(1);
+    expect(node.run('apply')).toEqual({ status: 0, stderr: '' });
+    expect(node.read('net.ipv4.ip_local_port_range')).toBe('32768\t60999\n');
+    expect(node.read('fs.file-max')).toBe('2097152\n');
+    expect(node.read('net.ipv4.tcp_tw_reuse')).toBe('1\n');
+    expect(node.run('verify')).toEqual({ status: 0, stderr: '' });
   });
 
   test('verify fails, naming the key, once a value drifts', () => {
-    const { dir, run } = setUp();
-    run('apply');
+    const node = setUp();
+    node.run('apply');
     // what kube-proxy does when it starts
-    fs.writeFileSync(path.join(dir, 'proc', 'net.netfilter.nf_conntrack_max'), '131072\n');
-    expect(run('verify')).toEqual({ status: 1, stderr: 'net.netfilter.nf_conntrack_max is 131072, want at least 262144\n' });
-    run('apply');
-    expect(run('verify').status).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'proc', 'net.netfilter.nf_conntrack_max'), 'utf8')).toBe('262144\n');
+    node.write('net.netfilter.nf_conntrack_max', '131072');
+    expect(node.run('verify')).toEqual({ status: 1, stderr: 'net.netfilter.nf_conntrack_max is 131072, want at least 262144\n' });
+    node.run('apply');
+    expect(node.run('verify').status).toBe(0);
+    expect(node.read('net.netfilter.nf_conntrack_max')).toBe('262144\n');
   });
 
   test('a limit the node already exceeds stays; an exact key is set back', () => {
-    const { dir, run } = setUp();
-    run('apply');
+    const node = setUp();
+    node.run('apply');
     // kube-proxy on 16 cores, systemd at boot, and a hand-made change
-    fs.writeFileSync(path.join(dir, 'proc', 'net.netfilter.nf_conntrack_max'), '524288\n');
-    fs.writeFileSync(path.join(dir, 'proc', 'fs.file-max'), '9223372036854775807\n');
-    fs.writeFileSync(path.join(dir, 'proc', 'net.ipv4.tcp_tw_reuse'), '2\n');
-    expect(run('verify')).toEqual({ status: 1, stderr: 'net.ipv4.tcp_tw_reuse is 2, want 1\n' });
-    run('apply');
-    expect(run('verify').status).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'proc', 'net.netfilter.nf_conntrack_max'), 'utf8')).toBe('524288\n');
-    expect(fs.readFileSync(path.join(dir, 'proc', 'fs.file-max'), 'utf8')).toBe('9223372036854775807\n');
-    expect(fs.readFileSync(path.join(dir, 'proc', 'net.ipv4.tcp_tw_reuse'), 'utf8')).toBe('1\n');
+    node.write('net.netfilter.nf_conntrack_max', '524288');
+    node.write('fs.file-max', '9223372036854775807');
+    node.write('net.ipv4.tcp_tw_reuse', '2');
+    expect(node.run('verify')).toEqual({ status: 1, stderr: 'net.ipv4.tcp_tw_reuse is 2, want 1\n' });
+    node.run('apply');
+    expect(node.run('verify').status).toBe(0);
+    expect(node.read('net.netfilter.nf_conntrack_max')).toBe('524288\n');
+    expect(node.read('fs.file-max')).toBe('9223372036854775807\n');
+    expect(node.read('net.ipv4.tcp_tw_reuse')).toBe('1\n');
   });
 
-  test('apply fails when the kernel refuses a value', () => {
-    const { run } = setUp();
-    const result = run('apply', { NO_CONNTRACK: '1' });
-    expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('cannot set net.netfilter.nf_conntrack_max to 262144');
+  test('a key the node lacks is reported and skipped: the others are set, the init container succeeds, readiness fails', () => {
+    const node = setUp();
+    // a node without kube-proxy: nothing loaded nf_conntrack
+    node.remove('net.netfilter.nf_conntrack_max');
+    const applied = node.run('apply');
+    expect(applied.status).toBe(0);
+    expect(applied.stderr).toBe([
+      'net.netfilter.nf_conntrack_max is not on this node (is its kernel module loaded?): skipped',
+      'net.netfilter.nf_conntrack_max is not on this node, want at least 262144',
+      'not every value is in place: the readiness probe reports it until it is',
+      '',
+    ].join('\n'));
+    expect(node.read('fs.file-max')).toBe('2097152\n');
+    expect(node.read('net.ipv4.tcp_tw_reuse')).toBe('1\n');
+    expect(node.run('verify')).toEqual({ status: 1, stderr: 'net.netfilter.nf_conntrack_max is not on this node, want at least 262144\n' });
+
+    // the module loads later (kube-proxy starts): the next apply sets it
+    node.write('net.netfilter.nf_conntrack_max', '131072');
+    node.run('apply');
+    expect(node.run('verify')).toEqual({ status: 0, stderr: '' });
+    expect(node.read('net.netfilter.nf_conntrack_max')).toBe('262144\n');
+  });
+
+  test('an optional key the node lacks is skipped silently and the tuner is ready; present, it is enforced', () => {
+    const node = setUp({ optionalSysctls: ['net.netfilter.nf_conntrack_max'] });
+    node.remove('net.netfilter.nf_conntrack_max');
+    expect(node.run('apply')).toEqual({ status: 0, stderr: '' });
+    expect(node.run('verify')).toEqual({ status: 0, stderr: '' });
+    expect(node.read('fs.file-max')).toBe('2097152\n');
+
+    node.write('net.netfilter.nf_conntrack_max', '131072');
+    expect(node.run('verify')).toEqual({ status: 1, stderr: 'net.netfilter.nf_conntrack_max is 131072, want at least 262144\n' });
+    node.run('apply');
+    expect(node.read('net.netfilter.nf_conntrack_max')).toBe('262144\n');
+  });
+
+  test('a value the kernel refuses is reported; the others are set, and verify keeps failing', () => {
+    const node = setUp();
+    const result = node.run('apply', { REFUSE: 'net.core.somaxconn' });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('cannot set net.core.somaxconn to 32768: skipped\n');
+    expect(node.read('net.ipv4.tcp_max_syn_backlog')).toBe('16384\n');
+    expect(node.run('verify')).toEqual({ status: 1, stderr: 'net.core.somaxconn is 4096, want at least 32768\n' });
   });
 
   test('an unknown mode is an error', () => {
-    const { run } = setUp();
-    expect(run('explode').status).toBe(2);
+    expect(setUp().run('explode').status).toBe(2);
   });
 });
 

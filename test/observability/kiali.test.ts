@@ -66,7 +66,8 @@ describe('Kiali', () => {
       deployment: { cluster_wide_access: true, instance_name: 'kiali', namespace: 'istio-system', view_only_mode: true },
       external_services: {
         grafana: { enabled: false },
-        istio: { root_namespace: 'istio-system' },
+        // no port-forwards, so no istiod debug endpoints
+        istio: { istio_api_enabled: false, root_namespace: 'istio-system' },
         prometheus: { url: 'http://prometheus.istio-system:9090' },
         tracing: { enabled: false },
       },
@@ -75,16 +76,26 @@ describe('Kiali', () => {
     });
   });
 
-  test('the ClusterRole only reads, apart from port-forwards and token reviews, and is bound to Kiali', () => {
+  test('the ClusterRole only reads, apart from token reviews, and is bound to Kiali', () => {
     const chart = testChart();
     new Kiali(chart, 'kiali');
     const docs = synthValid(chart);
 
     const writes = grants(findOne(docs, 'ClusterRole', 'kiali-viewer')).filter(g => !/:(get|list|watch)$/.test(g));
-    expect(writes).toEqual(['/pods/portforward:create', 'authentication.k8s.io/tokenreviews:create']);
+    expect(writes).toEqual(['authentication.k8s.io/tokenreviews:create']);
     const binding = findOne(docs, 'ClusterRoleBinding', 'kiali-viewer');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kiali-viewer' });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kiali', namespace: 'istio-system' }]);
+  });
+
+  test('allowPortForward: the privileged grant, and Kiali\'s istiod features that need it', () => {
+    const chart = testChart();
+    new Kiali(chart, 'kiali', { allowPortForward: true });
+    const docs = synthValid(chart);
+
+    const writes = grants(findOne(docs, 'ClusterRole', 'kiali-viewer')).filter(g => !/:(get|list|watch)$/.test(g));
+    expect(writes).toEqual(['/pods/portforward:create', 'authentication.k8s.io/tokenreviews:create']);
+    expect(kialiConfig(docs).external_services.istio).toEqual({ istio_api_enabled: true, root_namespace: 'istio-system' });
   });
 
   test('the Deployment meets the restricted Pod Security Standard with cdk8s-plus container defaults', () => {
@@ -166,6 +177,7 @@ describe('Kiali', () => {
       imageRepository: 'registry.example.com/kiali/kiali',
       authStrategy: KialiAuthStrategy.ANONYMOUS,
       viewOnly: false,
+      allowPortForward: true,
       signingKeySecretName: 'unused-by-anonymous',
       prometheusUrl: 'https://prometheus.monitoring.svc:9091/',
       resources: { cpu: { request: Cpu.millis(50) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(2) } },
@@ -184,7 +196,9 @@ describe('Kiali', () => {
 
     // anonymous and writable: Kiali's own service account needs the chart's write verbs
     const role = findOne(docs, 'ClusterRole', 'kiali-ops');
-    expect(grants(role)).toEqual(expect.arrayContaining(['networking.istio.io/*:create', 'networking.istio.io/*:delete', 'apps/deployments:patch']));
+    expect(grants(role)).toEqual(expect.arrayContaining(['networking.istio.io/*:create', 'networking.istio.io/*:delete', 'apps/deployments:patch',
+      '/pods/portforward:create']));
+    expect(config.external_services.istio.istio_api_enabled).toBe(true);
     expect(findOne(docs, 'ClusterRoleBinding', 'kiali-ops').subjects).toEqual([{ kind: 'ServiceAccount', name: 'kiali-ops', namespace: 'kiali' }]);
     const spec = findOne(docs, 'Deployment', 'kiali-ops').spec.template.spec;
     expect(spec.volumes.map((v: any) => v.name)).toEqual(['kiali-ops-configuration']);

@@ -57,10 +57,11 @@ describe('ZeroTrustNamespace', () => {
     });
 
     expect(findOne(docs, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    // the ingress gateway of the root namespace, not its other pods (istiod, addons without a sidecar)
     expect(findOne(docs, 'NetworkPolicy', 'allow-ingress').spec).toEqual({
       podSelector: {},
       policyTypes: ['Ingress'],
-      ingress: [{ from: [nsSelector('istio-system')] }],
+      ingress: [{ from: [{ ...nsSelector('istio-system'), podSelector: { matchLabels: { istio: 'ingressgateway' } } }] }],
     });
     expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec).toEqual({
       podSelector: {},
@@ -93,7 +94,10 @@ describe('ZeroTrustNamespace', () => {
       trustDomain: 'prod.example.com',
       clusterDomain: 'cluster.example',
       outboundTrafficMode: OutboundTrafficMode.ALLOW_ANY,
-      rootNamespaceIngress: false,
+      rootNamespaceIngress: true,
+      rootNamespaceGateways: ['ingressgateway', 'eastwestgateway'],
+      clusterCidrs: ['10.244.0.0/16', '10.96.0.0/12', 'fd00:10:244::/56'],
+      dnsCidrs: ['169.254.20.10/32', '10.96.0.10/32'],
     });
     ns.allowFrom(WorkloadIdentity.ingressGateway(), { ports: [8080] });
     ns.allowFrom(WorkloadIdentity.ofService(checkout), { ports: [8080], methods: ['POST'], paths: ['/v1/charges'] });
@@ -130,8 +134,17 @@ describe('ZeroTrustNamespace', () => {
       { namespaces: ['backoffice'] },
       { principals: ['legacy.example.com/ns/batch/sa/reports'] },
     ]);
-    expect(findAll(docs, 'ServiceEntry').map(d => d.metadata.name)).toEqual(['external-api.stripe.com', 'external-wildcard.googleapis.com']);
+    expect(findAll(docs, 'ServiceEntry').map(d => d.metadata.name)).toEqual(['external-api.stripe.com', 'external--wildcard.googleapis.com']);
     expect(findAll(docs, 'PeerAuthentication').map(d => d.metadata.name)).toEqual(['default', 'plain-text-legacy-billing']);
+    expect(findOne(docs, 'NetworkPolicy', 'allow-ingress').spec.ingress[0]).toEqual({
+      from: [{ ...nsSelector('mesh-root'), podSelector: { matchExpressions: [{ key: 'istio', operator: 'In', values: ['eastwestgateway', 'ingressgateway'] }] } }],
+    });
+    const egress = findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress;
+    expect(egress[0].to.slice(1)).toEqual([{ ipBlock: { cidr: '169.254.20.10/32' } }, { ipBlock: { cidr: '10.96.0.10/32' } }]);
+    expect(egress.filter((r: any) => r.to[0].ipBlock?.cidr === '0.0.0.0/0').map((r: any) => r.to)).toEqual([[
+      { ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.0.0/16', '10.96.0.0/12'] } },
+      { ipBlock: { cidr: '::/0', except: ['fd00:10:244::/56'] } },
+    ]]);
     expect(warningsOf(chart)).toHaveLength(1);
   });
 
@@ -270,7 +283,7 @@ describe('ZeroTrustNamespace', () => {
       expect(findOne(docs, 'AuthorizationPolicy', 'allow-by-identity').spec.rules).toHaveLength(2);
       // their L3/L4 mirror is the same, and written once
       expect(findOne(docs, 'NetworkPolicy', 'allow-ingress').spec.ingress).toEqual([
-        { from: [nsSelector('istio-system')] },
+        { from: [{ ...nsSelector('istio-system'), podSelector: { matchLabels: { istio: 'ingressgateway' } } }] },
         { from: [nsSelector('shop')], ports: tcp(8080) },
       ]);
     });
@@ -290,6 +303,14 @@ describe('ZeroTrustNamespace', () => {
     ns.allowFrom(WorkloadIdentity.ingressGateway(), { ports: [8080] });
     expect(findOne(synthValid(chart), 'NetworkPolicy', 'allow-ingress').spec.ingress).toEqual([
       { from: [{ ...nsSelector('istio-system'), podSelector: { matchLabels: { istio: 'ingressgateway' } } }], ports: tcp(8080) },
+    ]);
+  });
+
+  test('root namespace ingress: the gateways named, in a root namespace of its own', () => {
+    const chart = testChart();
+    new ZeroTrustNamespace(chart, 'payments', { name: 'payments', rootNamespace: 'mesh-root', rootNamespaceGateways: ['public-gateway'] });
+    expect(findOne(synthValid(chart), 'NetworkPolicy', 'allow-ingress').spec.ingress).toEqual([
+      { from: [{ ...nsSelector('mesh-root'), podSelector: { matchLabels: { istio: 'public-gateway' } } }] },
     ]);
   });
 
@@ -335,9 +356,63 @@ describe('ZeroTrustNamespace', () => {
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowEgressTo('*.googleapis.com', 443);
       const entry = findOne(synthValid(chart), 'ServiceEntry');
-      expect(entry.metadata.name).toBe('external-wildcard.googleapis.com');
+      expect(entry.metadata.name).toBe('external--wildcard.googleapis.com');
       expect(entry.spec.hosts).toEqual(['*.googleapis.com']);
       expect(entry.spec.resolution).toBe('NONE');
+    });
+
+    test('a wildcard and a host named like it get different ServiceEntries', () => {
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+      ns.allowEgressTo('*.googleapis.com', 443);
+      ns.allowEgressTo('wildcard.googleapis.com', 443);
+      ns.allowEgressTo('wildcard--googleapis.com', 443);
+      const entries = findAll(synthValid(chart), 'ServiceEntry');
+      expect(entries.map(e => [e.metadata.name, e.spec.hosts[0], e.spec.resolution])).toEqual([
+        ['external--wildcard.googleapis.com', '*.googleapis.com', 'NONE'],
+        ['external-wildcard.googleapis.com', 'wildcard.googleapis.com', 'DNS'],
+        ['external-wildcard--googleapis.com', 'wildcard--googleapis.com', 'DNS'],
+      ]);
+    });
+
+    test('a host too long for a plain name gets a valid name that ends with its hash', () => {
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+      const long = (last: string) => `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(59)}.${last}.com`;
+      ns.allowEgressTo(long('x'), 443);
+      ns.allowEgressTo(long('y'), 443);
+      ns.allowEgressTo(`*.${long('x')}`.slice(0, 253), 443);
+      const names = findAll(synthValid(chart), 'ServiceEntry').map(e => e.metadata.name);
+      expect(new Set(names).size).toBe(3);
+      for (const name of names) {
+        expect(name.length).toBeLessThanOrEqual(253);
+        expect(name).toMatch(/^external-[-a-z.]+[a-z]-[0-9a-f]{10}$/);
+      }
+      expect(names[0].startsWith(`external-${'a'.repeat(60)}.`)).toBe(true);
+      expect(names[2].startsWith('external--wildcard.')).toBe(true);
+    });
+
+    test('the cluster\'s own blocks are left out of an external host\'s egress, by address family', () => {
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments', clusterCidrs: ['10.244.0.0/16', '10.96.0.0/12'] });
+      ns.allowEgressTo('api.stripe.com', 443);
+      expect(findOne(synthValid(chart), 'NetworkPolicy', 'allow-egress').spec.egress[3]).toEqual({
+        to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.0.0/16', '10.96.0.0/12'] } }, { ipBlock: { cidr: '::/0' } }],
+        ports: tcp(443),
+      });
+    });
+
+    test('NodeLocal DNSCache: more DNS destinations next to the kube-dns pods', () => {
+      const chart = testChart();
+      new ZeroTrustNamespace(chart, 'payments', { name: 'payments', dnsCidrs: ['169.254.20.10/32', 'fd00:10:96::a/128'] });
+      expect(findOne(synthValid(chart), 'NetworkPolicy', 'allow-egress').spec.egress[0]).toEqual({
+        to: [
+          { ...nsSelector('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+          { ipBlock: { cidr: '169.254.20.10/32' } },
+          { ipBlock: { cidr: 'fd00:10:96::a/128' } },
+        ],
+        ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }],
+      });
     });
 
     test('two hosts on one port share one NetworkPolicy rule', () => {
@@ -531,17 +606,21 @@ describe('ZeroTrustNamespace', () => {
 
     test('a malformed trust domain or cluster domain', () => {
       expect(() => make({ trustDomain: 'spiffe://cluster.local' }))
-        .toThrow('test/payments: invalid trustDomain "spiffe://cluster.local": must be a SPIFFE trust domain');
+        .toThrow('test/payments: invalid trustDomain "spiffe://cluster.local": must be a trust domain istiod accepts: ' +
+          "dot-separated RFC 1123 labels of lowercase letters, digits and '-', without '_', a scheme or '/'");
       expect(() => make({ trustDomain: 'Cluster.Local' })).toThrow('invalid trustDomain "Cluster.Local"');
+      // SPIFFE allows '_', istiod does not (the same check as IstioControlPlane's)
+      expect(() => make({ trustDomain: 'prod_example.com' })).toThrow('invalid trustDomain "prod_example.com": must be a trust domain istiod accepts');
       expect(() => make({ clusterDomain: 'cluster.local.' }))
         .toThrow('test/payments: invalid clusterDomain "cluster.local.": must be an RFC 1123 subdomain');
       expect(() => ZeroTrustNamespace.fromName(testChart(), 'shop', 'shop', { trustDomain: 'a/b' }))
-        .toThrow('test/shop: invalid trustDomain "a/b": must be a SPIFFE trust domain');
+        .toThrow('test/shop: invalid trustDomain "a/b": must be a trust domain istiod accepts');
     });
 
     test('a malformed principal', () => {
       const ns = make();
-      for (const principal of ['spiffe://cluster.local/ns/shop/sa/web', 'cluster.local/ns/shop/sa/*', 'cluster.local/shop/web', 'cluster.local/ns/shop/sa/']) {
+      for (const principal of ['spiffe://cluster.local/ns/shop/sa/web', 'cluster.local/ns/shop/sa/*', 'cluster.local/shop/web', 'cluster.local/ns/shop/sa/',
+        'east_1.example.com/ns/shop/sa/web']) {
         expect(() => ns.allowFrom(WorkloadIdentity.principal(principal)))
           .toThrow(`test/payments: invalid source principal "${principal}": must be "<trustDomain>/ns/<namespace>/sa/<serviceAccount>"`);
       }
@@ -650,10 +729,27 @@ describe('ZeroTrustNamespace', () => {
         .toThrow(`test/payments: invalid allowEgressTo host ${JSON.stringify(host)}: must be a fully qualified DNS name`);
     });
 
-    test('an external host too long for a ServiceEntry name', () => {
-      const host = `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.com`;
-      expect(() => make().allowEgressTo(host, 443))
-        .toThrow(`test/payments: invalid allowEgressTo host "${host}": too long: the ServiceEntry name "external-aaaaaaaaaaa..." would exceed 253 characters`);
+    test('root namespace gateways that are no label values, empty, or given with rootNamespaceIngress off', () => {
+      const rule = 'must list the values of the gateway pods\' "istio" label (e.g. ["ingressgateway", "eastwestgateway"]); ' +
+        'set rootNamespaceIngress: false to admit none';
+      expect(() => make({ rootNamespaceGateways: [] })).toThrow(`test/payments: invalid rootNamespaceGateways []: ${rule}`);
+      expect(() => make({ rootNamespaceGateways: ['ingress gateway'] })).toThrow('test/payments: invalid rootNamespaceGateways ["ingress gateway"]');
+      expect(() => make({ rootNamespaceIngress: false, rootNamespaceGateways: ['ingressgateway'] })).toThrow(
+        'test/payments: invalid rootNamespaceGateways ["ingressgateway"]: has no effect with rootNamespaceIngress: false; remove one of the two');
+    });
+
+    test('cluster or DNS blocks that cannot be an ipBlock', () => {
+      const rule = 'must be an address block with a prefix of at least 1 and no bits set beyond it (e.g. "10.96.0.0/12", not "10.96.0.1/12")';
+      expect(() => make({ clusterCidrs: ['10.96.0.1/12'] })).toThrow(`test/payments: invalid clusterCidrs "10.96.0.1/12": ${rule}`);
+      expect(() => make({ clusterCidrs: ['fd00:10:244::1/56'] })).toThrow('invalid clusterCidrs "fd00:10:244::1/56": must be an address block');
+      expect(() => make({ clusterCidrs: ['0.0.0.0/0'] })).toThrow('invalid clusterCidrs "0.0.0.0/0": must be an address block');
+      expect(() => make({ clusterCidrs: ['10.244.0.0'] })).toThrow('invalid clusterCidrs "10.244.0.0": must be an IPv4 or IPv6 CIDR block');
+      expect(() => make({ clusterCidrs: ['10.244.0.0/16', '10.244.0.0/16'] }))
+        .toThrow('test/payments: invalid clusterCidrs ["10.244.0.0/16","10.244.0.0/16"]: lists a block twice; list each once');
+      expect(() => make({ dnsCidrs: ['169.254.20.10/24'] })).toThrow(`test/payments: invalid dnsCidrs "169.254.20.10/24": ${rule}`);
+      // IPv6 forms the parser must read: "::", an IPv4 tail
+      expect(() => make({ clusterCidrs: ['::ffff:10.0.0.0/104', 'fd00::/8', '2001:db8:0:0:0:0:0:0/32'] })).not.toThrow();
+      expect(() => make({ clusterCidrs: ['::ffff:10.0.0.1/104'] })).toThrow('must be an address block');
     });
 
     test('a reference with a malformed name', () => {
