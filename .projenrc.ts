@@ -42,11 +42,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   tsconfigDev: {
     compilerOptions: {},
     // paths relative to test/tsconfig.json
-    include: ['**/*.ts', '../src/**/*.ts', '../imports/**/*.ts', '../examples/**/*.ts'],
+    include: ['**/*.ts', '../src/**/*.ts', '../imports/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
   },
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'examples'],
+    devdirs: ['test', 'examples', 'bench'],
     ignorePatterns: ['imports/'],
   },
 
@@ -64,18 +64,20 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   gitignore: ['/dist/', '.cdk8s-synth-*'],
 });
 
-// examples/ is type-checked and linted like tests, but never compiled into the package.
-new javascript.TypescriptConfig(project, {
-  fileName: 'examples/tsconfig.json',
-  extends: javascript.TypescriptConfigExtends.fromTypescriptConfigs([project.tsconfigDev]),
-  compilerOptions: { rootDir: '..', noEmit: true },
-  include: ['**/*.ts'],
-});
+// examples/ and bench/ are type-checked and linted like tests, but never compiled into the package.
+for (const dir of ['examples', 'bench']) {
+  new javascript.TypescriptConfig(project, {
+    fileName: `${dir}/tsconfig.json`,
+    extends: javascript.TypescriptConfigExtends.fromTypescriptConfigs([project.tsconfigDev]),
+    compilerOptions: { rootDir: '..', noEmit: true },
+    include: ['**/*.ts'],
+  });
+}
 
 // JsiiBuild pins `types` to lib/index.d.ts; the entrypoint is lib/src/ because imports/ compiles too.
 project.package.addField('types', 'lib/src/index.d.ts');
 
-for (const pattern of ['/examples/', '/cdk8s.yaml', '/.ci/', '/scripts/', '/imports/']) {
+for (const pattern of ['/bench/', '/examples/', '/cdk8s.yaml', '/.ci/', '/scripts/', '/imports/']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -93,6 +95,13 @@ project.addTask('import', {
 project.addTask('synth', {
   description: 'Synthesize examples/ into dist/manifests atomically',
   exec: 'ts-node --transpile-only examples/main.ts',
+});
+
+// Synthesis time of a large mesh (figures in README.md); a benchmark, never a test.
+project.addTask('bench', {
+  description: 'Time the synthesis of a large mesh: npx projen bench [namespaces] [services per namespace]',
+  exec: 'ts-node --transpile-only bench/synth-at-scale.ts',
+  receiveArgs: true,
 });
 
 project.synth();

@@ -27,18 +27,38 @@ export interface NamespaceWorkload {
  * validation time, when the app is complete.
  */
 export function workloadsIn(scope: IConstruct, namespace: string): NamespaceWorkload[] {
-  const found: NamespaceWorkload[] = [];
-  for (const c of scope.node.root.node.findAll()) {
-    if (!ApiObject.isApiObject(c) || !(c.kind in POD_TEMPLATE) || c.metadata.namespace !== namespace) continue;
-    let template: any;
-    try {
-      template = POD_TEMPLATE[c.kind](c.toJson());
-    } catch {
-      continue; // a workload that cannot render yet reports its own error at synth
+  return workloadIndex(scope.node.root).get(namespace) ?? [];
+}
+
+const indexes = new WeakMap<IConstruct, Map<string, NamespaceWorkload[]>>();
+
+/**
+ * Every workload of the app by namespace, rendered once per synth. cdk8s validates the whole app
+ * once per chart, and every ZeroTrustNamespace asks, so rendering each time would cost
+ * charts x namespaces x workloads. A synth runs synchronously: the index is dropped once the
+ * current task is over, so a later synth sees later changes.
+ */
+function workloadIndex(root: IConstruct): Map<string, NamespaceWorkload[]> {
+  let index = indexes.get(root);
+  if (!index) {
+    index = new Map();
+    for (const c of root.node.findAll()) {
+      if (!ApiObject.isApiObject(c) || !(c.kind in POD_TEMPLATE) || !c.metadata.namespace) continue;
+      let template: any;
+      try {
+        template = POD_TEMPLATE[c.kind](c.toJson());
+      } catch {
+        continue; // a workload that cannot render yet reports its own error at synth
+      }
+      if (!template?.spec) continue;
+      const list = index.get(c.metadata.namespace) ?? [];
+      list.push({ name: `${c.kind}/${c.name}`, template });
+      index.set(c.metadata.namespace, list);
     }
-    if (template?.spec) found.push({ name: `${c.kind}/${c.name}`, template });
+    indexes.set(root, index);
+    queueMicrotask(() => indexes.delete(root));
   }
-  return found;
+  return index;
 }
 
 /** The workloads of an app in one namespace whose pods carry the selector's labels. */

@@ -85,6 +85,16 @@ describe('ZeroTrustNamespace checks the pods the app puts in it', () => {
     expect(findOne(docs, 'CronJob').spec.jobTemplate.spec.template.spec.containers[0].securityContext.capabilities).toEqual({ drop: ['ALL'] });
   });
 
+  test('the workloads are read once per synth: a later synth sees a workload added since', async () => {
+    const chart = testChart();
+    new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+    synthValid(chart);
+    await Promise.resolve(); // the synth is over
+
+    new Deployment(chart, 'web', { metadata: { namespace: 'payments' }, containers: [{ image: 'web:1' }] });
+    expect(() => synthValid(chart)).toThrow('workload Deployment/test-web');
+  });
+
   test('"privileged" checks nothing; workloads of other namespaces are not checked', () => {
     const chart = testChart();
     new ZeroTrustNamespace(chart, 'tools', { name: 'tools', podSecurity: PodSecurityLevel.PRIVILEGED });
