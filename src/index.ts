@@ -1,6 +1,5 @@
-export { AlertSeverity } from './common/alerts';
-export { PodSecurityLevel } from './common/labels';
 export * from './common/mesh-service';
+export * from './common/outbound-traffic-policy';
 export * from './common/pod-security';
 export * from './common/warnings';
 export * from './control-plane/gateway';
@@ -29,6 +28,8 @@ export type { CircuitBreaker } from './traffic/circuit-breaking';
 export type { HeaderMatch } from './traffic/routing';
 export type { RetryPolicy } from './traffic/retries';
 export type { ServiceVersion } from './traffic/workload';
+export { AlertSeverity } from './common/alerts';
 export { AnalysisEngine, CanaryAnalysis } from './traffic/canary-analysis';
 export { AppProtocol } from './traffic/port-naming';
 export { CanaryService } from './traffic/canary-service';
+export { PodSecurityLevel } from './common/labels';

@@ -3,10 +3,11 @@ import { ContainerResources, Cpu } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { IstioGatewayOptions } from './gateway';
 import { GatewayKind, RenderedGateway, renderGateway } from './gateway-spec';
-import { IstioAccessLog, IstioAccessLogEncoding, IstioOutboundTrafficPolicy } from './mesh-settings';
+import { IstioAccessLog, IstioAccessLogEncoding } from './mesh-settings';
 import { IstioPilotScaling } from './pilot-scaling';
 import { IstioProfile } from './profile';
 import { renderResources } from './resources';
+import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
 import { checkDnsLabel, checkTrustDomain, invalid, isDnsLabel } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 

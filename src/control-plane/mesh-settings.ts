@@ -1,20 +1,6 @@
 // Typed values for the few `meshConfig` fields a zero-trust mesh sets (Istio docs: Global Mesh Options).
 
 /**
- * What sidecars do with outbound traffic to destinations the mesh does not know
- * (`meshConfig.outboundTrafficPolicy.mode`).
- */
-export enum IstioOutboundTrafficPolicy {
-  /** Pass traffic to unknown destinations through (Istio's default). */
-  ALLOW_ANY = 'ALLOW_ANY',
-  /**
-   * Only allow destinations in the service registry: Kubernetes services and ServiceEntries. The
-   * zero-trust choice: every external dependency is declared, and its traffic is visible.
-   */
-  REGISTRY_ONLY = 'REGISTRY_ONLY',
-}
-
-/**
  * Encoding of the proxies' access log (`meshConfig.accessLogEncoding`).
  */
 export enum IstioAccessLogEncoding {

@@ -17,6 +17,7 @@ import {
 } from '../../imports/security.istio.io';
 import { PodSecurityLevel, podSecurityLabels } from '../common/labels';
 import { IMeshService } from '../common/mesh-service';
+import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
 import { checkDnsLabel, checkPort, checkTrustDomain, invalid, invalidMessage, isDnsLabel } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
@@ -42,16 +43,6 @@ export interface ZeroTrustNamespaceReferenceOptions {
    * @default "cluster.local"
    */
   readonly trustDomain?: string;
-}
-
-/**
- * What the sidecars of a namespace do with calls to hosts outside their service registry.
- */
-export enum OutboundTrafficMode {
-  /** Block them: only services of the registry the proxy sees (the `Sidecar` egress hosts) answer. */
-  REGISTRY_ONLY = 'REGISTRY_ONLY',
-  /** Pass them through to their original destination (Istio's mesh-wide default). */
-  ALLOW_ANY = 'ALLOW_ANY',
 }
 
 /**
@@ -138,9 +129,9 @@ export interface ZeroTrustNamespaceProps {
    * What the sidecars do with calls to hosts that are neither in the namespace, nor in the root
    * namespace, nor declared with `allowEgressTo*`.
    *
-   * @default OutboundTrafficMode.REGISTRY_ONLY
+   * @default IstioOutboundTrafficPolicy.REGISTRY_ONLY
    */
-  readonly outboundTrafficMode?: OutboundTrafficMode;
+  readonly outboundTrafficPolicy?: IstioOutboundTrafficPolicy;
 
   /**
    * Let the gateway pods of the mesh root namespace (see `rootNamespaceGateways`) open connections
@@ -421,14 +412,14 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     });
 
     this.egressHosts = ['./*', `${this.rootNamespace}/*`];
-    const mode = props.outboundTrafficMode ?? OutboundTrafficMode.REGISTRY_ONLY;
+    const mode = props.outboundTrafficPolicy ?? IstioOutboundTrafficPolicy.REGISTRY_ONLY;
     this.sidecar = new Sidecar(this, 'Sidecar', {
       // one Sidecar without workloadSelector per namespace applies to all of its workloads
       metadata: { name: 'default', namespace },
       spec: {
         egress: [{ hosts: Lazy.any({ produce: () => [...this.egressHosts] }) }],
         outboundTrafficPolicy: {
-          mode: mode === OutboundTrafficMode.ALLOW_ANY
+          mode: mode === IstioOutboundTrafficPolicy.ALLOW_ANY
             ? SidecarSpecOutboundTrafficPolicyMode.ALLOW_UNDERSCORE_ANY
             : SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY,
         },

@@ -2,7 +2,7 @@ import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { Deployment, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  ExternalProtocol, IMeshService, IZeroTrustNamespace, OutboundTrafficMode, PodSecurity, PodSecurityLevel, WorkloadIdentity,
+  ExternalProtocol, IMeshService, IstioOutboundTrafficPolicy, IZeroTrustNamespace, PodSecurity, PodSecurityLevel, WorkloadIdentity,
   ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
@@ -93,7 +93,7 @@ describe('ZeroTrustNamespace', () => {
       rootNamespace: 'mesh-root',
       trustDomain: 'prod.example.com',
       clusterDomain: 'cluster.example',
-      outboundTrafficMode: OutboundTrafficMode.ALLOW_ANY,
+      outboundTrafficPolicy: IstioOutboundTrafficPolicy.ALLOW_ANY,
       rootNamespaceIngress: true,
       rootNamespaceGateways: ['ingressgateway', 'eastwestgateway'],
       clusterCidrs: ['10.244.0.0/16', '10.96.0.0/12', 'fd00:10:244::/56'],
