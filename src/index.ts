@@ -1,35 +1,49 @@
+// Shared: warnings, Pod Security, references between constructs
+export { AlertSeverity } from './common/alerts';
+export { PodSecurityLevel } from './common/labels';
 export * from './common/mesh-service';
 export * from './common/outbound-traffic-policy';
 export * from './common/pod-security';
 export * from './common/warnings';
-export * from './control-plane/gateway';
-export * from './control-plane/istio-control-plane';
-export * from './control-plane/mesh-settings';
-export * from './control-plane/pilot-scaling';
-export * from './control-plane/profile';
-export * from './gitops/atomic-synth';
-export * from './gitops/sync-waves';
+
+// 1. Node kernel tuning
 export * from './node-tuning/node-health-alerts';
 export * from './node-tuning/pod-sysctls';
 export * from './node-tuning/sysctl-key';
 export * from './node-tuning/sysctl-scope';
 export * from './node-tuning/tuned-node-pool';
+
+// 2. The control plane
+export * from './control-plane/gateway';
+export * from './control-plane/istio-control-plane';
+export * from './control-plane/mesh-settings';
+export * from './control-plane/pilot-scaling';
+export * from './control-plane/profile';
+
+// 3. Zero trust
+export * from './zero-trust/workload-identity';
+export * from './zero-trust/zero-trust-mesh';
+export * from './zero-trust/zero-trust-namespace';
+
+// 4. Observability
 export * from './observability/golden-signal-alerts';
 export * from './observability/kiali';
 export * from './observability/mesh-observability';
 export * from './observability/mesh-telemetry';
 export * from './observability/scraping';
-export * from './zero-trust/workload-identity';
-export * from './zero-trust/zero-trust-mesh';
-export * from './zero-trust/zero-trust-namespace';
+
+// 5. Traffic: the canary, resilience, progressive delivery (modules that also hold internals
+// export their public types by name)
+export { AnalysisEngine, CanaryAnalysis } from './traffic/canary-analysis';
 export type { ArgoRolloutsAnalysisOptions, CanaryAnalysisOptions, FlaggerAnalysisOptions, LoadTestWebhook } from './traffic/canary-analysis';
+export { CanaryService } from './traffic/canary-service';
 export type { CanaryServiceProps } from './traffic/canary-service';
 export type { CircuitBreaker } from './traffic/circuit-breaking';
-export type { HeaderMatch } from './traffic/routing';
-export type { RetryPolicy } from './traffic/retries';
-export type { ServiceVersion } from './traffic/workload';
-export { AlertSeverity } from './common/alerts';
-export { AnalysisEngine, CanaryAnalysis } from './traffic/canary-analysis';
 export { AppProtocol } from './traffic/port-naming';
-export { CanaryService } from './traffic/canary-service';
-export { PodSecurityLevel } from './common/labels';
+export type { RetryPolicy } from './traffic/retries';
+export type { HeaderMatch } from './traffic/routing';
+export type { ServiceVersion } from './traffic/workload';
+
+// GitOps delivery
+export * from './gitops/atomic-synth';
+export * from './gitops/sync-waves';
