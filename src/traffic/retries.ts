@@ -125,7 +125,7 @@ export function resolveRouteResilience(scope: IConstruct, service: string,
         'lower it, or leave it unset to derive one that fits');
     }
     if (timeoutMs !== undefined) {
-      warnWhenRetriesCannotFit(scope, service, timeoutMs, attempts, perTryMs);
+      warnWhenRetriesCannotFit(scope, service, timeoutMs, attempts, perTryMs, retryOn);
     }
   } else if (timeoutMs !== undefined && retriesTimedOutAttempts(retryOn).length > 0) {
     perTryMs = Math.floor((timeoutMs - worstCaseBackoffMs(attempts)) / (attempts + 1));
@@ -146,7 +146,8 @@ export function resolveRouteResilience(scope: IConstruct, service: string,
   };
 }
 
-function warnWhenRetriesCannotFit(scope: IConstruct, service: string, timeoutMs: number, attempts: number, perTryMs: number) {
+function warnWhenRetriesCannotFit(scope: IConstruct, service: string, timeoutMs: number, attempts: number, perTryMs: number,
+  retryOn: string[]) {
   const needed = (attempts + 1) * perTryMs + worstCaseBackoffMs(attempts);
   if (needed <= timeoutMs) return;
   let fit = 0;
@@ -155,7 +156,10 @@ function warnWhenRetriesCannotFit(scope: IConstruct, service: string, timeoutMs:
   const fixes = [
     ...(fitting >= 1 ? [`set retries.perTryTimeout to at most ${formatDuration(Duration.millis(fitting))}`] : []),
     `raise timeout to at least ${formatDuration(Duration.millis(needed))}`,
-    'or leave retries.perTryTimeout unset to derive one that fits',
+    retriesTimedOutAttempts(retryOn).length > 0
+      ? 'or leave retries.perTryTimeout unset to derive one that fits'
+      // nothing to derive: a timed-out attempt is not retried, so one attempt may use the whole timeout
+      : `or leave retries.perTryTimeout unset (retryOn "${retryOn.join(',')}" does not retry a timed-out attempt)`,
   ];
   const which = fit === 0 ? `none of the ${attempts} retries` : `only ${fit} of the ${attempts} retries`;
   MeshWarnings.of(scope).add(

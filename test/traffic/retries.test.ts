@@ -96,8 +96,15 @@ describe('timeouts and retries', () => {
         'test/payment: service payments/payment-service: retries do not fit in the route timeout: ' +
         "Envoy's route timeout 2s includes every attempt, so after an attempt that runs into perTryTimeout 2s " +
         'none of the 3 retries can run (istio/istio#21137); set retries.perTryTimeout to at most 431ms, ' +
-        'raise timeout to at least 8275ms, or leave retries.perTryTimeout unset to derive one that fits',
+        'raise timeout to at least 8275ms, or leave retries.perTryTimeout unset ' +
+        '(retryOn "connect-failure,refused-stream,reset-before-request" does not retry a timed-out attempt)',
       ]);
+    });
+
+    test('when retryOn retries timed-out attempts, leaving perTryTimeout unset derives one that fits', () => {
+      const { chart } = route({ ...trap, retries: { ...trap.retries, retryOn: ['gateway-error', 'connect-failure'] } });
+      const trapWarning = warningsOf(chart).find(w => w.includes('retries do not fit'));
+      expect(trapWarning).toMatch(/or leave retries\.perTryTimeout unset to derive one that fits$/);
     });
 
     test('says how many retries still fit when some do', () => {
