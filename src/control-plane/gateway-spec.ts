@@ -3,7 +3,7 @@ import { Size } from 'cdk8s';
 import { ContainerResources, Cpu, Protocol, ServiceType } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { IstioGatewayOptions, IstioGatewayPort } from './gateway';
-import { renderResources } from './resources';
+import { renderResources } from '../common/resources';
 import { checkDnsLabel, checkPort, invalid } from '../common/validation';
 
 /** Which of the two gateway lists a gateway belongs to. */

@@ -6,8 +6,8 @@ import { GatewayKind, RenderedGateway, renderGateway } from './gateway-spec';
 import { IstioAccessLog, IstioAccessLogEncoding } from './mesh-settings';
 import { IstioPilotScaling } from './pilot-scaling';
 import { IstioProfile } from './profile';
-import { renderResources } from './resources';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
+import { renderResources } from '../common/resources';
 import { checkDnsLabel, checkTrustDomain, invalid, isDnsLabel } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 

@@ -8,6 +8,7 @@ import { isSetByAPod, sysctlProblem } from './sysctl-rules';
 import { SysctlScope } from './sysctl-scope';
 import { CONF_FILE, MOUNT_PATH, SCRIPT_FILE, TUNING_SCRIPT } from './tuning-script';
 import { MANAGED_BY, PodSecurityLevel, podSecurityLabels, workloadLabels } from '../common/labels';
+import { renderKubeResources } from '../common/resources';
 import { checkDnsLabel, invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
@@ -196,7 +197,12 @@ export class TunedNodePool extends Construct {
 
     const interval = checkInterval(this, props.interval ?? Duration.minutes(1));
     const image = checkImage(this, props.image ?? DEFAULT_IMAGE, props.imageDigest);
-    const resources = toKubeResources(this, props.resources ?? {});
+    // each of cpu and memory replaces its default as a whole, as in cdk8s-plus containers
+    const resources = renderKubeResources(this, 'resources', {
+      cpu: props.resources?.cpu ?? DEFAULT_RESOURCES.cpu,
+      memory: props.resources?.memory ?? DEFAULT_RESOURCES.memory,
+      ephemeralStorage: props.resources?.ephemeralStorage,
+    });
     const nodeSelector = checkNodeSelector(this, props.nodeSelector);
     const tolerations = (props.tolerations ?? [NodeTaintQuery.any()])
       // cdk8s-plus renders its own tolerations this way; there is no public accessor
@@ -398,41 +404,6 @@ function isLabelKey(key: string): boolean {
   const prefixOk = prefix === undefined ||
     (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix));
   return nameOk && prefixOk;
-}
-
-function toKubeResources(scope: Construct, resources: ContainerResources): k8s.ResourceRequirements {
-  const cpu = resources.cpu ?? DEFAULT_RESOURCES.cpu;
-  const memory = resources.memory ?? DEFAULT_RESOURCES.memory;
-  const storage = resources.ephemeralStorage;
-  if (cpu.request && cpu.limit && millicores(cpu.request) > millicores(cpu.limit)) {
-    throw invalid(scope, 'resources.cpu.request', cpu.request.amount, `must not exceed the limit ${cpu.limit.amount}`);
-  }
-  for (const [field, r] of [['memory', memory], ['ephemeralStorage', storage]] as const) {
-    if (r?.request && r.limit && r.request.toKibibytes() > r.limit.toKibibytes()) {
-      throw invalid(scope, `resources.${field}.request`, quantity(r.request), `must not exceed the limit ${quantity(r.limit)}`);
-    }
-  }
-  const requests: { [key: string]: k8s.Quantity } = {};
-  const limits: { [key: string]: k8s.Quantity } = {};
-  if (cpu.request) requests.cpu = k8s.Quantity.fromString(cpu.request.amount);
-  if (cpu.limit) limits.cpu = k8s.Quantity.fromString(cpu.limit.amount);
-  if (memory.request) requests.memory = k8s.Quantity.fromString(quantity(memory.request));
-  if (memory.limit) limits.memory = k8s.Quantity.fromString(quantity(memory.limit));
-  if (storage?.request) requests['ephemeral-storage'] = k8s.Quantity.fromString(quantity(storage.request));
-  if (storage?.limit) limits['ephemeral-storage'] = k8s.Quantity.fromString(quantity(storage.limit));
-  return {
-    requests: Object.keys(requests).length > 0 ? requests : undefined,
-    limits: Object.keys(limits).length > 0 ? limits : undefined,
-  };
-}
-
-function millicores(cpu: Cpu): number {
-  return cpu.amount.endsWith('m') ? Number(cpu.amount.slice(0, -1)) : Number(cpu.amount) * 1000;
-}
-
-function quantity(size: Size): string {
-  const kib = size.toKibibytes();
-  return kib % 1024 === 0 ? `${kib / 1024}Mi` : `${kib}Ki`;
 }
 
 function sha256(text: string): string {

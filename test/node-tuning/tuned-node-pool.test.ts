@@ -347,9 +347,9 @@ describe('TunedNodePool', () => {
 
     test('a request above its limit', () => {
       expect(pool({ resources: { cpu: { request: kplus.Cpu.units(1), limit: kplus.Cpu.millis(100) } } })).toThrow(
-        'test/tuning: invalid resources.cpu.request "1": must not exceed the limit 100m');
+        'test/tuning: invalid resources.cpu.limit "100m": must not be lower than the request (1); raise the limit or lower the request');
       expect(pool({ resources: { memory: { request: Size.mebibytes(64), limit: Size.mebibytes(32) } } })).toThrow(
-        'test/tuning: invalid resources.memory.request "64Mi": must not exceed the limit 32Mi');
+        'test/tuning: invalid resources.memory.limit "32Mi": must not be lower than the request (64Mi); raise the limit or lower the request');
     });
 
     test('an optional key the pool does not set', () => {

@@ -1,9 +1,10 @@
-// cdk8s-plus resources (Cpu, Size) to the Kubernetes quantities an IstioOperator takes, checked on the way:
-// IstioOperator and Helm values are free-form to the API server, so a bad quantity would only fail at install.
+// cdk8s-plus resources (Cpu, Size) to Kubernetes quantities, checked on the way (limits not below requests).
+// Used where a construct writes resources itself: IstioOperator and Helm values are free-form to the API
+// server, so a bad quantity would only fail at install; the tuning DaemonSet is an L1 object.
 import { Size, SizeRoundingBehavior } from 'cdk8s';
-import { ContainerResources, Cpu } from 'cdk8s-plus-27';
+import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { invalid } from '../common/validation';
+import { invalid } from './validation';
 
 /** `requests` and `limits` of a Kubernetes ResourceRequirements. */
 export interface ResourceQuantities {
@@ -55,6 +56,14 @@ export function renderResources(scope: IConstruct, field: string, resources: Con
     ...(Object.keys(requests).length > 0 ? { requests } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
   };
+}
+
+/** `renderResources` for a Kubernetes L1 container (`k8s.ResourceRequirements`). */
+export function renderKubeResources(scope: IConstruct, field: string, resources: ContainerResources): k8s.ResourceRequirements {
+  const { requests, limits } = renderResources(scope, field, resources);
+  const quantities = (q?: Record<string, string>) =>
+    q && Object.fromEntries(Object.entries(q).map(([k, v]) => [k, k8s.Quantity.fromString(v)]));
+  return { requests: quantities(requests), limits: quantities(limits) };
 }
 
 /** Millicores of a Kubernetes CPU amount ("500m", "2", "0.5"), undefined when it is not one. */
