@@ -2,7 +2,7 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { formatDuration } from './duration';
-import { MANAGED_BY } from './labels';
+import { managedLabels } from './labels';
 import { PrometheusRule, PrometheusRuleSpecGroupsRules, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/monitoring.coreos.com';
 
 /**
@@ -39,7 +39,7 @@ export function prometheusRule(scope: Construct, id: string, props: {
     metadata: {
       name: props.name,
       namespace: props.namespace,
-      labels: { ...props.labels, 'app.kubernetes.io/managed-by': MANAGED_BY },
+      labels: managedLabels(props.labels),
     },
     spec: { groups: [{ name: props.group, rules: props.rules.map(renderRule) }] },
   });

@@ -15,6 +15,11 @@ export enum PodSecurityLevel {
   RESTRICTED = 'restricted',
 }
 
+/** `labels` plus `app.kubernetes.io/managed-by: cdk8s-mesh`, for objects that need no other labels. */
+export function managedLabels(labels: Record<string, string> = {}): Record<string, string> {
+  return { ...labels, 'app.kubernetes.io/managed-by': MANAGED_BY };
+}
+
 /** Labels that enforce, audit and warn at one Pod Security level. */
 export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
   return {
@@ -35,6 +40,6 @@ export function workloadLabels(app: string, version?: string, component?: string
     'app.kubernetes.io/name': app,
     ...(version ? { 'app.kubernetes.io/version': version } : {}),
     ...(component ? { 'app.kubernetes.io/component': component } : {}),
-    'app.kubernetes.io/managed-by': MANAGED_BY,
+    ...managedLabels(),
   };
 }

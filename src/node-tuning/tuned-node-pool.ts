@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { ApiObject, Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s, NodeTaintQuery } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -7,7 +6,8 @@ import { SysctlKey } from './sysctl-key';
 import { isSetByAPod, sysctlProblem } from './sysctl-rules';
 import { SysctlScope } from './sysctl-scope';
 import { CONF_FILE, MOUNT_PATH, SCRIPT_FILE, TUNING_SCRIPT } from './tuning-script';
-import { MANAGED_BY, PodSecurityLevel, podSecurityLabels, workloadLabels } from '../common/labels';
+import { configChecksum } from '../common/hash';
+import { managedLabels, PodSecurityLevel, podSecurityLabels, workloadLabels } from '../common/labels';
 import { renderKubeResources } from '../common/resources';
 import { checkDnsLabel, invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
@@ -216,7 +216,7 @@ export class TunedNodePool extends Construct {
           ...podSecurityLabels(PodSecurityLevel.PRIVILEGED),
           // the tuner must start before the mesh and never wait for a sidecar
           'istio-injection': 'disabled',
-          'app.kubernetes.io/managed-by': MANAGED_BY,
+          ...managedLabels(),
         },
       },
     });
@@ -259,7 +259,7 @@ export class TunedNodePool extends Construct {
           metadata: {
             labels: { ...labels, 'sidecar.istio.io/inject': 'false' },
             // a new value rolls the pods, so the init container applies it at once
-            annotations: { 'cdk8s-mesh/config-sha256': sha256(conf + TUNING_SCRIPT) },
+            annotations: configChecksum(conf + TUNING_SCRIPT),
           },
           spec: {
             hostNetwork: true,
@@ -406,6 +406,3 @@ function isLabelKey(key: string): boolean {
   return nameOk && prefixOk;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}

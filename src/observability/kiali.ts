@@ -1,8 +1,8 @@
-import { createHash } from 'crypto';
 import { ApiObject, Duration, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { configChecksum } from '../common/hash';
 import { workloadLabels } from '../common/labels';
 import { PodSecurity } from '../common/pod-security';
 import { checkDnsLabel, checkHttpUrl, invalid } from '../common/validation';
@@ -254,7 +254,7 @@ export class Kiali extends Construct {
       podMetadata: {
         labels: { ...labels, 'sidecar.istio.io/inject': 'false' },
         // Kiali reads its config once at start: a new hash rolls the pods when the config changes.
-        annotations: { 'checksum/config': createHash('sha256').update(config).digest('hex') },
+        annotations: configChecksum(config),
       },
     });
     this.deployment.select(kplus.LabelSelector.of({ labels: selector }));

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Telemetry, TelemetrySpecAccessLogging, TelemetrySpecTracing } from '../../imports/telemetry.istio.io';
-import { MANAGED_BY } from '../common/labels';
+import { managedLabels } from '../common/labels';
 import { checkDnsLabel, checkPercent, invalid } from '../common/validation';
 
 /**
@@ -93,7 +93,7 @@ export class MeshTelemetry extends Construct {
       metadata: {
         name: 'mesh-default',
         namespace: this.rootNamespace,
-        labels: { 'app.kubernetes.io/managed-by': MANAGED_BY },
+        labels: managedLabels(),
       },
       spec: { accessLogging: [log], tracing: [tracing] },
     });

@@ -6,7 +6,7 @@ import {
   ServiceMonitor,
 } from '../../imports/monitoring.coreos.com';
 import { checkDuration, formatDuration } from '../common/duration';
-import { MANAGED_BY } from '../common/labels';
+import { managedLabels } from '../common/labels';
 import { checkDnsLabel } from '../common/validation';
 
 /**
@@ -69,7 +69,7 @@ export class MeshScraping extends Construct {
     super(scope, id);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? 'istio-system');
     const interval = checkDuration(this, 'interval', props.interval ?? Duration.seconds(15), Duration.seconds(1), 'Duration.seconds(15)');
-    const labels = { ...props.labels, 'app.kubernetes.io/managed-by': MANAGED_BY };
+    const labels = managedLabels(props.labels);
 
     this.podMonitor = new PodMonitor(this, 'Proxies', {
       metadata: { name: 'envoy-stats-monitor', namespace: this.namespace, labels },

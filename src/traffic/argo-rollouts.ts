@@ -1,7 +1,6 @@
 // Argo Rollouts (argoproj.io/v1alpha1) with Istio subset-level traffic splitting: the controller
 // sets the weights of the VirtualService route it is given and adds the `rollouts-pod-template-hash`
 // of each ReplicaSet to the DestinationRule subsets (Argo Rollouts docs, "Istio").
-import { createHash } from 'crypto';
 import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -10,6 +9,7 @@ import {
   AnalysisTemplate, AnalysisTemplateSpecMetrics, AnalysisTemplateSpecMetricsFailureLimit, Rollout,
   RolloutSpecStrategyCanarySteps, RolloutSpecStrategyCanaryStepsPauseDuration,
 } from '../../imports/argoproj.io';
+import { sha256 } from '../common/hash';
 
 /** Subset names the Rollout and the DestinationRule share. */
 export const STABLE_SUBSET = 'stable';
@@ -38,7 +38,7 @@ export function addTemplateRevision(deployment: kplus.Deployment, version: strin
       try {
         const template = ApiObject.of(deployment).toJson().spec.template;
         delete template.metadata.labels[CANONICAL_REVISION_LABEL];
-        const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
+        const hash = sha256(JSON.stringify(template), 10);
         // a label value: at most 63 characters, starting and ending with an alphanumeric
         return `${version.slice(0, 52)}-${hash}`;
       } finally {

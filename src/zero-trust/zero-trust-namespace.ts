@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import { k8s, Namespace } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
@@ -15,6 +14,7 @@ import {
   AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
   PeerAuthenticationSpecPortLevelMtlsMode,
 } from '../../imports/security.istio.io';
+import { sha256 } from '../common/hash';
 import { PodSecurityLevel, podSecurityLabels } from '../common/labels';
 import { IMeshService } from '../common/mesh-service';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
@@ -800,7 +800,7 @@ function labelConflict(labels: { [key: string]: string }, revision?: string): st
 function serviceEntryName(host: string): string {
   const name = host.startsWith('*.') ? `external--wildcard${host.slice(1)}` : `external-${host}`;
   if (name.length <= MAX_NAME) return name;
-  const hash = createHash('sha256').update(host).digest('hex').slice(0, 10);
+  const hash = sha256(host, 10);
   // cut where the rest still ends with a letter or digit, as a subdomain must
   const head = name.slice(0, MAX_NAME - hash.length - 1).replace(/[-.]+$/, '');
   return `${head}-${hash}`;

@@ -156,7 +156,7 @@ describe('Kiali', () => {
     const hash = (url?: string) => {
       const chart = testChart();
       new Kiali(chart, 'kiali', { prometheusUrl: url });
-      return findOne(synthValid(chart), 'Deployment').spec.template.metadata.annotations['checksum/config'];
+      return findOne(synthValid(chart), 'Deployment').spec.template.metadata.annotations['cdk8s-mesh/config-sha256'];
     };
     expect(hash()).toMatch(/^[0-9a-f]{64}$/);
     expect(hash()).toBe(hash());
