@@ -31,3 +31,12 @@ export function checkDuration(scope: IConstruct, field: string, value: Duration,
   }
   return value;
 }
+
+/** Checks a positive duration in whole milliseconds (Istio and Envoy reject less than 1ms) and returns it in ms. */
+export function checkDurationMs(scope: IConstruct, field: string, value: Duration): number {
+  const ms = value.toMilliseconds({ integral: false });
+  if (!Number.isInteger(ms) || ms < 1) {
+    throw invalid(scope, field, `${ms}ms`, 'must be a positive duration in whole milliseconds (at least 1ms)');
+  }
+  return ms;
+}

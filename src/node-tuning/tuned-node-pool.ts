@@ -9,7 +9,7 @@ import { CONF_FILE, MOUNT_PATH, SCRIPT_FILE, TUNING_SCRIPT } from './tuning-scri
 import { configChecksum } from '../common/hash';
 import { managedLabels, PodSecurityLevel, podSecurityLabels, workloadLabels } from '../common/labels';
 import { renderKubeResources } from '../common/resources';
-import { checkDnsLabel, invalid } from '../common/validation';
+import { checkDnsLabel, checkImage, invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
 /**
@@ -196,7 +196,7 @@ export class TunedNodePool extends Construct {
     const optional = this.checkOptional(props.optionalSysctls);
 
     const interval = checkInterval(this, props.interval ?? Duration.minutes(1));
-    const image = checkImage(this, props.image ?? DEFAULT_IMAGE, props.imageDigest);
+    const image = checkPinnedImage(this, props.image ?? DEFAULT_IMAGE, props.imageDigest);
     // each of cpu and memory replaces its default as a whole, as in cdk8s-plus containers
     const resources = renderKubeResources(this, 'resources', {
       cpu: props.resources?.cpu ?? DEFAULT_RESOURCES.cpu,
@@ -356,10 +356,9 @@ function checkInterval(scope: Construct, interval: Duration): number {
   return ms / 1000;
 }
 
-function checkImage(scope: Construct, image: string, digest: string | undefined): string {
-  if (!/^[a-z0-9][a-z0-9._\-/:@]*$/i.test(image)) {
-    throw invalid(scope, 'image', image, 'must be an image reference such as "docker.io/library/busybox:1.37.0"');
-  }
+/** A well-formed reference that pins a version: the same tuner on every node. */
+function checkPinnedImage(scope: Construct, image: string, digest: string | undefined): string {
+  checkImage(scope, 'image', image);
   if (digest !== undefined) {
     if (!/^sha256:[0-9a-f]{64}$/.test(digest)) {
       throw invalid(scope, 'imageDigest', digest, 'must be "sha256:" and 64 lowercase hex digits');

@@ -3,8 +3,7 @@
 // Rollouts); CanaryService only emits its resources.
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { checkDurationMs } from './retries';
-import { formatDuration } from '../common/duration';
+import { checkDurationMs, formatDuration } from '../common/duration';
 import { checkHttpUrl, invalid } from '../common/validation';
 
 /**

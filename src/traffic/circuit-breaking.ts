@@ -7,8 +7,7 @@
 // host" rule, but Istio's DestinationRule does not expose it (Istio 1.30 CRD).
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { checkDurationMs } from './retries';
-import { formatDuration } from '../common/duration';
+import { checkDurationMs, formatDuration } from '../common/duration';
 import { invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 

@@ -3,7 +3,7 @@
 // #55748): a per-try timeout as long as the route timeout leaves no time for any retry of a slow attempt.
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { formatDuration } from '../common/duration';
+import { checkDurationMs, formatDuration } from '../common/duration';
 import { invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
@@ -199,11 +199,3 @@ function resolveRetryOn(scope: IConstruct, retryOn?: string[]): string[] {
   return retryOn;
 }
 
-/** Checks a positive duration in whole milliseconds (Istio rejects less than 1ms) and returns it in ms. */
-export function checkDurationMs(scope: IConstruct, field: string, value: Duration): number {
-  const ms = value.toMilliseconds({ integral: false });
-  if (!Number.isInteger(ms) || ms < 1) {
-    throw invalid(scope, field, `${ms}ms`, 'must be a positive duration in whole milliseconds (at least 1ms)');
-  }
-  return ms;
-}
