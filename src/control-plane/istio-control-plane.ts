@@ -6,6 +6,7 @@ import { GatewayKind, RenderedGateway, renderGateway } from './gateway-spec';
 import { IstioAccessLog, IstioAccessLogEncoding } from './mesh-settings';
 import { IstioPilotScaling } from './pilot-scaling';
 import { IstioProfile } from './profile';
+import { enableAppChecks } from '../common/app-checks';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
 import { renderResources } from '../common/resources';
 import { checkDnsLabel, checkTrustDomain, invalid, isDnsLabel } from '../common/validation';
@@ -197,6 +198,7 @@ export class IstioControlPlane extends Construct {
 
   public constructor(scope: Construct, id: string, props: IstioControlPlaneProps = {}) {
     super(scope, id);
+    enableAppChecks(this);
     this.name = checkDnsLabel(this, 'name', props.name ?? 'istio-control-plane');
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? ISTIO_NAMESPACE);
     this.profile = this.checkProfile(props.profile ?? IstioProfile.DEFAULT);

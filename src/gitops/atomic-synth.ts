@@ -1,7 +1,8 @@
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, App } from 'cdk8s';
+import { App } from 'cdk8s';
+import { enableAppChecks } from '../common/app-checks';
 
 /**
  * Options for `AtomicSynth.synth()`.
@@ -23,9 +24,14 @@ export interface AtomicSynthOptions {
  *
  * An empty or half-written manifest folder committed to a GitOps repository makes Argo CD or Flux
  * prune everything it managed. `AtomicSynth` synthesizes into a temporary folder beside the target,
- * runs every validation of the app (construct validations, cdk8s-mesh warnings in
- * `WarningMode.ERROR`), checks that each file holds YAML documents and that no two objects share a
- * kind, namespace and name, and only then swaps the new folder in with a rename. On any failure the previous output is left byte for byte as it was.
+ * runs every validation of the app (construct validations, the whole-app checks of this library such
+ * as objects that share a kind, namespace and name, cdk8s-mesh warnings in `WarningMode.ERROR`),
+ * checks that each file holds YAML documents, and only then swaps the new folder in with a rename.
+ * On any failure the previous output is left byte for byte as it was.
+ *
+ * Under the cdk8s CLI (`cdk8s synth`), which empties its own output folder before it runs the app
+ * and then lists the manifests it finds there, point `output` in `cdk8s.yaml` at a folder of its
+ * own: the files written are copied there too, so the CLI lists (and validates) what was written.
  */
 export class AtomicSynth {
   /**
@@ -43,15 +49,14 @@ export class AtomicSynth {
     fs.mkdirSync(staging);
 
     const appOutdir = app.outdir;
+    enableAppChecks(app);
     try {
       // App.outdir is fixed at construction; point it at the staging folder for this synth only.
       (app as { outdir: string }).outdir = staging;
       app.synth();
-      checkUniqueObjects(app);
       const files = checkOutput(staging, target);
       swap(staging, target);
-      // `cdk8s synth` insists that its own (scratch) output folder exists after the app ran
-      fs.mkdirSync(appOutdir, { recursive: true });
+      copyForTheCli(files, target, appOutdir);
       return files;
     } catch (e) {
       fs.rmSync(staging, { recursive: true, force: true });
@@ -62,26 +67,6 @@ export class AtomicSynth {
   }
 
   private constructor() {}
-}
-
-/**
- * Two objects with the same kind, namespace and name are one object to the API server: the later
- * silently replaces the earlier when a GitOps tool applies them.
- */
-function checkUniqueObjects(app: App): void {
-  const seen = new Map<string, string>();
-  for (const c of app.node.findAll()) {
-    if (!ApiObject.isApiObject(c)) continue;
-    const { metadata } = c.toJson(); // rendered, so a chart's default namespace counts
-    const group = c.apiVersion.includes('/') ? c.apiVersion.split('/')[0] : 'core';
-    const key = `${c.kind}.${group} ${metadata.namespace ? `${metadata.namespace}/` : ''}${metadata.name}`;
-    const other = seen.get(key);
-    if (other) {
-      throw new Error(`atomic synth: ${other} and ${c.node.path} both define ${key}; the API server keeps only one of them, ` +
-        'give one of them another name');
-    }
-    seen.set(key, c.node.path);
-  }
 }
 
 /** Refuses output a GitOps tool would take as "delete everything": no files, or files without documents. */
@@ -115,4 +100,16 @@ function swap(staging: string, target: string): void {
     throw e;
   }
   fs.rmSync(previous, { recursive: true, force: true });
+}
+
+/**
+ * The cdk8s CLI runs the app with CDK8S_OUTDIR set to its output folder, which it emptied first, and
+ * afterwards lists the manifests it finds there ("No manifests synthesized" when there are none;
+ * cdk8s-cli lib/util.js `synthApp`). Copies of the files written let it list, and validate, them.
+ */
+function copyForTheCli(files: string[], target: string, appOutdir: string): void {
+  const cliOutdir = process.env.CDK8S_OUTDIR;
+  if (!cliOutdir || path.resolve(cliOutdir) !== path.resolve(appOutdir) || path.resolve(appOutdir) === target) return;
+  fs.mkdirSync(appOutdir, { recursive: true });
+  for (const file of files) fs.cpSync(path.join(target, file), path.join(appOutdir, file), { recursive: true });
 }

@@ -1,6 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AlertRule, AlertSeverity, prometheusRule } from '../common/alerts';
+import { enableAppChecks } from '../common/app-checks';
 import { formatDuration } from '../common/duration';
 import { checkDnsLabel, checkPercent, invalid } from '../common/validation';
 
@@ -184,6 +185,7 @@ export class NodeHealthAlerts extends Construct {
 
   public constructor(scope: Construct, id: string, props: NodeHealthAlertsProps = {}) {
     super(scope, id);
+    enableAppChecks(this);
     const name = checkDnsLabel(this, 'name', props.name ?? 'node-health');
     const namespace = checkDnsLabel(this, 'namespace', props.namespace ?? 'monitoring');
     const selector = checkSelector(this, props.nodeExporterSelector);

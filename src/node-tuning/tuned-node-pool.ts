@@ -6,6 +6,7 @@ import { SysctlKey } from './sysctl-key';
 import { isSetByAPod, sysctlProblem } from './sysctl-rules';
 import { SysctlScope } from './sysctl-scope';
 import { CONF_FILE, MOUNT_PATH, SCRIPT_FILE, TUNING_SCRIPT } from './tuning-script';
+import { enableAppChecks } from '../common/app-checks';
 import { configChecksum } from '../common/hash';
 import { managedLabels, PodSecurityLevel, podSecurityLabels, workloadLabels } from '../common/labels';
 import { renderKubeResources } from '../common/resources';
@@ -186,6 +187,7 @@ export class TunedNodePool extends Construct {
 
   public constructor(scope: Construct, id: string, props: TunedNodePoolProps = {}) {
     super(scope, id);
+    enableAppChecks(this);
     this.namespace = checkDnsLabel(this, 'name', props.name ?? 'node-tuning');
     this.sysctls = Object.freeze(this.resolveSysctls(props));
     const keys = Object.keys(this.sysctls).map(k => SysctlKey.of(k));

@@ -1,6 +1,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AlertRule, AlertSeverity, prometheusRule } from '../common/alerts';
+import { enableAppChecks } from '../common/app-checks';
 import { checkDuration, formatDuration } from '../common/duration';
 import { checkDnsLabel, invalid } from '../common/validation';
 
@@ -104,6 +105,7 @@ export class GoldenSignalAlerts extends Construct {
 
   public constructor(scope: Construct, id: string, props: GoldenSignalAlertsProps) {
     super(scope, id);
+    enableAppChecks(this);
     this.serviceName = checkDnsLabel(this, 'serviceName', props.serviceName);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace);
     const maxLatency = checkDuration(this, 'maxP99Latency', props.maxP99Latency ?? Duration.millis(200), Duration.millis(1), 'Duration.millis(200)');

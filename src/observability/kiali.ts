@@ -2,6 +2,7 @@ import { ApiObject, Duration, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { enableAppChecks } from '../common/app-checks';
 import { configChecksum } from '../common/hash';
 import { workloadLabels } from '../common/labels';
 import { PodSecurity } from '../common/pod-security';
@@ -192,6 +193,7 @@ export class Kiali extends Construct {
 
   public constructor(scope: Construct, id: string, props: KialiProps = {}) {
     super(scope, id);
+    enableAppChecks(this);
     const istioNamespace = checkDnsLabel(this, 'istioNamespace', props.istioNamespace ?? 'istio-system');
     const rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? istioNamespace);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? istioNamespace);

@@ -3,6 +3,7 @@ import { GoldenSignalAlerts, ServiceAlertOptions } from './golden-signal-alerts'
 import { Kiali, KialiOptions } from './kiali';
 import { MeshTelemetry, MeshTelemetryOptions } from './mesh-telemetry';
 import { MeshScraping, MeshScrapingOptions } from './scraping';
+import { enableAppChecks } from '../common/app-checks';
 import { IMeshService } from '../common/mesh-service';
 import { checkDnsLabel, invalid } from '../common/validation';
 
@@ -99,6 +100,7 @@ export class MeshObservability extends Construct {
 
   public constructor(scope: Construct, id: string, props: MeshObservabilityProps = {}) {
     super(scope, id);
+    enableAppChecks(this);
     this.istioNamespace = checkDnsLabel(this, 'istioNamespace', props.istioNamespace ?? 'istio-system');
     const rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? this.istioNamespace);
     this.alertDefaults = props.alertDefaults ?? {};

@@ -10,6 +10,7 @@ import { AppProtocol, isHttpFamily, resolvePortProtocol } from './port-naming';
 import { resolveRouteResilience, RetryPolicy, RouteResilience } from './retries';
 import { addDestinationRule, addVirtualService, HeaderMatch, PRIMARY_ROUTE, WeightedSubset } from './routing';
 import { addWorkload, DEFAULT_REPLICAS, ServiceVersion } from './workload';
+import { enableAppChecks } from '../common/app-checks';
 import { formatDuration } from '../common/duration';
 import { workloadLabels } from '../common/labels';
 import { IMeshService } from '../common/mesh-service';
@@ -211,6 +212,7 @@ export class CanaryService extends Construct implements IMeshService {
 
   public constructor(scope: Construct, id: string, props: CanaryServiceProps) {
     super(scope, id);
+    enableAppChecks(this);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace);
     this.serviceName = checkDnsLabel(this, 'name', props.name);
     this.serviceAccountName = checkDnsLabel(this, 'serviceAccountName', props.serviceAccountName ?? props.name);

@@ -14,6 +14,7 @@ import {
   AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
   PeerAuthenticationSpecPortLevelMtlsMode,
 } from '../../imports/security.istio.io';
+import { enableAppChecks } from '../common/app-checks';
 import { sha256 } from '../common/hash';
 import { PodSecurityLevel, podSecurityLabels } from '../common/labels';
 import { IMeshService } from '../common/mesh-service';
@@ -366,6 +367,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
 
   public constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
     super(scope, id, { metadata: { name: props.name } });
+    enableAppChecks(this);
     checkDnsLabel(this, 'name', props.name);
     // A Namespace is cluster-scoped, but cdk8s gives it the chart's namespace, if the chart has one.
     if (this.metadata.namespace !== undefined) this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));

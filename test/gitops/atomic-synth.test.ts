@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ApiObject, App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AtomicSynth, MeshWarnings, WarningMode, ZeroTrustMesh } from '../../src';
 
@@ -80,8 +80,32 @@ describe('AtomicSynth', () => {
     new ApiObject(new Chart(clash, 'other', { namespace: 'a' }), 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' } });
 
     expect(() => AtomicSynth.synth(clash, { outdir: out })).toThrow(
-      'atomic synth: mesh/settings and other/settings both define ConfigMap.core a/settings; the API server keeps only one of them, give one of them another name');
+      'duplicate object: mesh/settings and other/settings both define ConfigMap.core a/settings; the API server keeps only one of them, give one of them another name');
     expect(snapshotFolder(out)).toEqual(before);
+  });
+
+  test('a plain app.synth() refuses the same duplicates: the check is a validation of the app', () => {
+    const clash = meshApp(chart => new ApiObject(chart, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'a' } }));
+    new ApiObject(new Chart(clash, 'other', { namespace: 'a' }), 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' } });
+    expect(() => clash.synth()).toThrow('duplicate object: mesh/settings and other/settings both define ConfigMap.core a/settings');
+    expect(() => Testing.synth(Chart.of(clash.node.findChild('other')))).toThrow('duplicate object: mesh/settings and other/settings');
+  });
+
+  test('under the cdk8s CLI, the files written are copied to the CLI\'s own output folder for it to list', () => {
+    const dir = workdir();
+    const out = path.join(dir, 'manifests');
+    const cliOutdir = path.join(dir, '.cdk8s-cli');
+    const previous = process.env.CDK8S_OUTDIR;
+    process.env.CDK8S_OUTDIR = cliOutdir;
+    try {
+      const app = meshApp();
+      (app as { outdir: string }).outdir = cliOutdir; // as App() reads CDK8S_OUTDIR
+      expect(AtomicSynth.synth(app, { outdir: out })).toEqual(['mesh.k8s.yaml']);
+      expect(fs.readdirSync(cliOutdir)).toEqual(['mesh.k8s.yaml']);
+      expect(fs.readFileSync(path.join(cliOutdir, 'mesh.k8s.yaml'), 'utf8')).toBe(fs.readFileSync(path.join(out, 'mesh.k8s.yaml'), 'utf8'));
+    } finally {
+      if (previous === undefined) delete process.env.CDK8S_OUTDIR; else process.env.CDK8S_OUTDIR = previous;
+    }
   });
 
   test('refuses to replace the output with nothing', () => {
