@@ -1,5 +1,6 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { podSpecPointer } from './pod-spec';
 
 /**
  * Pod Security Standards for cdk8s-plus workloads.
@@ -16,20 +17,14 @@ export class PodSecurity {
    * level would reject, so a container added later does not go unnoticed.
    */
   public static restrict(workload: kplus.AbstractPod): void {
-    const spec = podSpecPath(workload);
+    const api = ApiObject.of(workload);
+    const spec = podSpecPointer(api.kind);
     const patches = [JsonPatch.add(`${spec}/securityContext/seccompProfile`, { type: 'RuntimeDefault' })];
     const drop = (list: string, i: number) => JsonPatch.add(`${spec}/${list}/${i}/securityContext/capabilities`, { drop: ['ALL'] });
     workload.initContainers.forEach((_, i) => patches.push(drop('initContainers', i)));
     workload.containers.forEach((_, i) => patches.push(drop('containers', i)));
-    ApiObject.of(workload).addJsonPatch(...patches);
+    api.addJsonPatch(...patches);
   }
 
   private constructor() {}
-}
-
-/** Where a workload kind keeps its pod spec. */
-function podSpecPath(workload: kplus.AbstractPod): string {
-  if (workload instanceof kplus.Pod) return '/spec';
-  if (workload instanceof kplus.CronJob) return '/spec/jobTemplate/spec/template/spec';
-  return '/spec/template/spec';
 }

@@ -3,6 +3,7 @@ import { Size } from 'cdk8s';
 import { ContainerResources, Cpu, Protocol, ServiceType } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { IstioGatewayOptions, IstioGatewayPort } from './gateway';
+import { INGRESS_GATEWAY, ISTIO_PORTS } from '../common/istio';
 import { renderResources } from '../common/resources';
 import { checkDnsLabel, checkPort, invalid } from '../common/validation';
 
@@ -13,18 +14,18 @@ export enum GatewayKind {
 }
 
 /** The status port as Istio's ingress chart lists it (manifests/charts/gateways/istio-ingress values). */
-export const STATUS_PORT = { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' };
+export const STATUS_PORT = { name: 'status-port', port: ISTIO_PORTS.STATUS, targetPort: ISTIO_PORTS.STATUS, protocol: 'TCP' };
 
 /** The pod labels Istio's gateway charts give a gateway that sets none. */
 const CHART_LABELS: Record<GatewayKind, Record<string, string>> = {
-  [GatewayKind.INGRESS]: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
+  [GatewayKind.INGRESS]: { ...INGRESS_GATEWAY.podLabels },
   [GatewayKind.EGRESS]: { app: 'istio-egressgateway', istio: 'egressgateway' },
 };
 
 const DEFAULTS: Record<GatewayKind, { name: string; resources?: ContainerResources; ports?: IstioGatewayPort[]; keepStatusPort: boolean }> = {
   // The strategy's ingress gateway (MISSION.md, section 2)
   [GatewayKind.INGRESS]: {
-    name: 'istio-ingressgateway',
+    name: INGRESS_GATEWAY.name,
     resources: { cpu: { request: Cpu.millis(1000) }, memory: { request: Size.mebibytes(1024) } },
     ports: [
       { port: 80, targetPort: 8080, name: 'http2' },

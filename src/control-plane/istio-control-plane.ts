@@ -7,6 +7,7 @@ import { IstioAccessLog, IstioAccessLogEncoding } from './mesh-settings';
 import { IstioPilotScaling } from './pilot-scaling';
 import { IstioProfile } from './profile';
 import { enableAppChecks } from '../common/app-checks';
+import { ISTIO_NAMESPACE } from '../common/istio';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
 import { renderResources } from '../common/resources';
 import { checkDnsLabel, checkTrustDomain, invalid, isDnsLabel } from '../common/validation';
@@ -143,7 +144,6 @@ export interface IstioControlPlaneProps {
 }
 
 /** Istio's default install namespace; the Helm values name it `global.istioNamespace`. */
-const ISTIO_NAMESPACE = 'istio-system';
 
 /** The strategy's istiod sizing (MISSION.md, section 2). */
 const PILOT_RESOURCES: ContainerResources = {

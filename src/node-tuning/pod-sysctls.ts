@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { SysctlKey } from './sysctl-key';
 import { recordPodLevelKeys, sysctlProblem } from './sysctl-rules';
 import { SysctlScope } from './sysctl-scope';
+import { podSpecPointer } from '../common/pod-spec';
 import { invalid, invalidMessage } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
@@ -135,7 +136,7 @@ export class PodSysctls {
     // cdk8s-plus has no way to add sysctls after construction: patch the pod spec. The security
     // context always exists there (cdk8s-plus writes runAsNonRoot and fsGroupChangePolicy).
     const api = ApiObject.of(pod);
-    api.addJsonPatch(JsonPatch.add(`${podSpecPath(api.kind)}/securityContext/sysctls`, merged));
+    api.addJsonPatch(JsonPatch.add(`${podSpecPointer(api.kind)}/securityContext/sysctls`, merged));
     this.report(pod);
   }
 
@@ -148,14 +149,5 @@ export class PodSysctls {
       'the pod starts only on nodes whose kubelet allows them (allowedUnsafeSysctls, or --allowed-unsafe-sysctls), ' +
       'else it fails with SysctlForbidden, and Pod Security "baseline" and "restricted" reject it, ' +
       'so its namespace must enforce "privileged"');
-  }
-}
-
-/** JSON pointer to the pod spec inside a cdk8s-plus pod or workload. */
-function podSpecPath(kind: string): string {
-  switch (kind) {
-    case 'Pod': return '/spec';
-    case 'CronJob': return '/spec/jobTemplate/spec/template/spec';
-    default: return '/spec/template/spec';
   }
 }

@@ -4,6 +4,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { enableAppChecks } from '../common/app-checks';
 import { configChecksum } from '../common/hash';
+import { ISTIO_NAMESPACE } from '../common/istio';
 import { workloadLabels } from '../common/labels';
 import { PodSecurity } from '../common/pod-security';
 import { checkDnsLabel, checkHttpUrl, invalid } from '../common/validation';
@@ -194,7 +195,7 @@ export class Kiali extends Construct {
   public constructor(scope: Construct, id: string, props: KialiProps = {}) {
     super(scope, id);
     enableAppChecks(this);
-    const istioNamespace = checkDnsLabel(this, 'istioNamespace', props.istioNamespace ?? 'istio-system');
+    const istioNamespace = checkDnsLabel(this, 'istioNamespace', props.istioNamespace ?? ISTIO_NAMESPACE);
     const rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? istioNamespace);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? istioNamespace);
     this.instanceName = checkInstanceName(this, props.instanceName ?? 'kiali');

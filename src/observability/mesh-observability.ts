@@ -4,6 +4,7 @@ import { Kiali, KialiOptions } from './kiali';
 import { MeshTelemetry, MeshTelemetryOptions } from './mesh-telemetry';
 import { MeshScraping, MeshScrapingOptions } from './scraping';
 import { enableAppChecks } from '../common/app-checks';
+import { ISTIO_NAMESPACE } from '../common/istio';
 import { IMeshService } from '../common/mesh-service';
 import { checkDnsLabel, invalid } from '../common/validation';
 
@@ -101,7 +102,7 @@ export class MeshObservability extends Construct {
   public constructor(scope: Construct, id: string, props: MeshObservabilityProps = {}) {
     super(scope, id);
     enableAppChecks(this);
-    this.istioNamespace = checkDnsLabel(this, 'istioNamespace', props.istioNamespace ?? 'istio-system');
+    this.istioNamespace = checkDnsLabel(this, 'istioNamespace', props.istioNamespace ?? ISTIO_NAMESPACE);
     const rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? this.istioNamespace);
     this.alertDefaults = props.alertDefaults ?? {};
     this.selectorLabels = props.prometheusSelectorLabels;

@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Telemetry, TelemetrySpecAccessLogging, TelemetrySpecTracing } from '../../imports/telemetry.istio.io';
 import { enableAppChecks } from '../common/app-checks';
+import { ISTIO_NAMESPACE } from '../common/istio';
 import { managedLabels } from '../common/labels';
 import { checkDnsLabel, checkPercent, invalid } from '../common/validation';
 
@@ -71,7 +72,7 @@ export class MeshTelemetry extends Construct {
   public constructor(scope: Construct, id: string, props: MeshTelemetryProps = {}) {
     super(scope, id);
     enableAppChecks(this);
-    this.rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? 'istio-system');
+    this.rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? ISTIO_NAMESPACE);
     const sampling = checkPercent(this, 'tracingSamplingPercentage', props.tracingSamplingPercentage ?? 1);
     const filter = checkNotEmpty(this, 'accessLogFilter', props.accessLogFilter);
     const provider = checkNotEmpty(this, 'tracingProvider', props.tracingProvider);

@@ -7,6 +7,7 @@ import {
 } from '../../imports/monitoring.coreos.com';
 import { enableAppChecks } from '../common/app-checks';
 import { checkDuration, formatDuration } from '../common/duration';
+import { ISTIO_NAMESPACE } from '../common/istio';
 import { managedLabels } from '../common/labels';
 import { checkDnsLabel } from '../common/validation';
 
@@ -69,7 +70,7 @@ export class MeshScraping extends Construct {
   public constructor(scope: Construct, id: string, props: MeshScrapingProps = {}) {
     super(scope, id);
     enableAppChecks(this);
-    this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? 'istio-system');
+    this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? ISTIO_NAMESPACE);
     const interval = checkDuration(this, 'interval', props.interval ?? Duration.seconds(15), Duration.seconds(1), 'Duration.seconds(15)');
     const labels = managedLabels(props.labels);
 

@@ -1,19 +1,8 @@
 // What the app itself says about the workloads of a namespace: used to check, at synth time, that a
 // port named in a policy is one the selected pods declare, and that the pods pass Pod Security. Internal: not exported from the package.
-import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-
-/** Where each workload kind keeps its pod template. */
-const POD_TEMPLATE: { [kind: string]: (manifest: any) => any } = {
-  Pod: m => m,
-  Deployment: m => m.spec?.template,
-  StatefulSet: m => m.spec?.template,
-  DaemonSet: m => m.spec?.template,
-  ReplicaSet: m => m.spec?.template,
-  Job: m => m.spec?.template,
-  CronJob: m => m.spec?.jobTemplate?.spec?.template,
-  Rollout: m => m.spec?.template, // Argo Rollouts; a Rollout with workloadRef has none and is skipped
-};
+import { renderedObjects } from '../common/app-checks';
+import { isWorkloadKind, podTemplateOf } from '../common/pod-spec';
 
 /** A workload of the app and its pod template (`metadata` and `spec`). */
 export interface NamespaceWorkload {
@@ -32,30 +21,21 @@ export function workloadsIn(scope: IConstruct, namespace: string): NamespaceWork
 
 const indexes = new WeakMap<IConstruct, Map<string, NamespaceWorkload[]>>();
 
-/**
- * Every workload of the app by namespace, rendered once per synth. cdk8s validates the whole app
- * once per chart, and every ZeroTrustNamespace asks, so rendering each time would cost
- * charts x namespaces x workloads. A synth runs synchronously: the index is dropped once the
- * current task is over, so a later synth sees later changes.
- */
+/** Every workload of the app by namespace, from the objects rendered once per synth. */
 function workloadIndex(root: IConstruct): Map<string, NamespaceWorkload[]> {
   let index = indexes.get(root);
   if (!index) {
     index = new Map();
-    for (const c of root.node.findAll()) {
-      if (!ApiObject.isApiObject(c) || !(c.kind in POD_TEMPLATE) || !c.metadata.namespace) continue;
-      let template: any;
-      try {
-        template = POD_TEMPLATE[c.kind](c.toJson());
-      } catch {
-        continue; // a workload that cannot render yet reports its own error at synth
-      }
-      if (!template?.spec) continue;
-      const list = index.get(c.metadata.namespace) ?? [];
-      list.push({ name: `${c.kind}/${c.name}`, template });
-      index.set(c.metadata.namespace, list);
+    for (const { object, manifest } of renderedObjects(root)) {
+      const namespace = manifest.metadata?.namespace;
+      const template = isWorkloadKind(object.kind) && namespace ? podTemplateOf(manifest) : undefined;
+      if (!template) continue;
+      const list = index.get(namespace) ?? [];
+      list.push({ name: `${object.kind}/${object.name}`, template });
+      index.set(namespace, list);
     }
     indexes.set(root, index);
+    // dropped with the rendered objects it was built from
     queueMicrotask(() => indexes.delete(root));
   }
   return index;

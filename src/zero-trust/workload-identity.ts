@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { checkLabels, checkPrincipal, checkServiceAccountName, IdentityContext, namespacePeer, ResolvedIdentity } from './identity-checks';
+import { INGRESS_GATEWAY, principal } from '../common/istio';
 import { IMeshService } from '../common/mesh-service';
 import { checkDnsLabel } from '../common/validation';
 
@@ -49,7 +50,7 @@ export class WorkloadIdentity {
       checkServiceAccountName(scope, 'source serviceAccount', name);
       return {
         description: `service account ${namespace}/${name}`,
-        source: { principals: [`${context.trustDomain}/ns/${namespace}/sa/${name}`] },
+        source: { principals: [principal(context.trustDomain, namespace, name)] },
         peer: namespacePeer(namespace, context.namespace),
       };
     });
@@ -85,11 +86,11 @@ export class WorkloadIdentity {
     return new WorkloadIdentity((scope, context) => {
       const namespace = checkDnsLabel(scope, 'ingressGateway namespace', options.namespace ?? context.rootNamespace);
       const serviceAccount = checkServiceAccountName(scope, 'ingressGateway serviceAccount',
-        options.serviceAccount ?? 'istio-ingressgateway-service-account');
-      const podLabels = checkLabels(scope, 'ingressGateway podLabels', options.podLabels ?? { istio: 'ingressgateway' }, false);
+        options.serviceAccount ?? INGRESS_GATEWAY.serviceAccount);
+      const podLabels = checkLabels(scope, 'ingressGateway podLabels', options.podLabels ?? { istio: INGRESS_GATEWAY.podLabels.istio }, false);
       return {
         description: `ingress gateway ${namespace}/${serviceAccount}`,
-        source: { principals: [`${context.trustDomain}/ns/${namespace}/sa/${serviceAccount}`] },
+        source: { principals: [principal(context.trustDomain, namespace, serviceAccount)] },
         peer: { ...namespacePeer(namespace, context.namespace), podSelector: { matchLabels: podLabels } },
       };
     });

@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../../imports/security.istio.io';
 import { enableAppChecks } from '../common/app-checks';
+import { ISTIO_NAMESPACE } from '../common/istio';
 import { checkDnsLabel } from '../common/validation';
 
 /**
@@ -48,7 +49,7 @@ export class ZeroTrustMesh extends Construct {
   public constructor(scope: Construct, id: string, props: ZeroTrustMeshProps = {}) {
     super(scope, id);
     enableAppChecks(this);
-    this.rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? 'istio-system');
+    this.rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? ISTIO_NAMESPACE);
 
     // Istio applies a PeerAuthentication named `default` in the root namespace to the whole mesh.
     this.peerAuthentication = new PeerAuthentication(this, 'PeerAuthentication', {

@@ -16,6 +16,7 @@ import {
 } from '../../imports/security.istio.io';
 import { enableAppChecks } from '../common/app-checks';
 import { sha256 } from '../common/hash';
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE, ISTIO_PORTS, ISTIOD_POD_LABELS, serviceHost } from '../common/istio';
 import { PodSecurityLevel, podSecurityLabels } from '../common/labels';
 import { IMeshService } from '../common/mesh-service';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
@@ -301,10 +302,8 @@ const MAX_NAME = 253;
 const DEFAULT_GATEWAY = 'ingressgateway';
 const ANY_IPV4 = '0.0.0.0/0';
 const ANY_IPV6 = '::/0';
-// istiod serves xDS and certificates to the proxies on 15012 (Istio docs, "Ports used by Istio").
-const ISTIOD_XDS_PORT = 15012;
 // pilot-agent's merged Prometheus metrics and Envoy's own; the sidecar does not capture them.
-const METRICS_PORTS = [15020, 15090];
+const METRICS_PORTS = [ISTIO_PORTS.AGENT_METRICS, ISTIO_PORTS.ENVOY_METRICS];
 
 /**
  * A namespace where nothing talks to anything unless allowed, by workload identity.
@@ -371,14 +370,14 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     checkDnsLabel(this, 'name', props.name);
     // A Namespace is cluster-scoped, but cdk8s gives it the chart's namespace, if the chart has one.
     if (this.metadata.namespace !== undefined) this.apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-    this.rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? 'istio-system');
+    this.rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? ISTIO_NAMESPACE);
     if (this.rootNamespace === props.name) {
       throw invalid(this, 'name', props.name,
         'a zero-trust namespace cannot be the mesh root namespace, where policies apply to the whole mesh; ' +
         'use ZeroTrustMesh there');
     }
-    this.trustDomain = checkTrustDomain(this, 'trustDomain', props.trustDomain ?? 'cluster.local');
-    this.clusterDomain = checkDnsSubdomain(this, 'clusterDomain', props.clusterDomain ?? 'cluster.local');
+    this.trustDomain = checkTrustDomain(this, 'trustDomain', props.trustDomain ?? DEFAULT_TRUST_DOMAIN);
+    this.clusterDomain = checkDnsSubdomain(this, 'clusterDomain', props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN);
     if (props.revision !== undefined) checkDnsLabel(this, 'revision', props.revision);
 
     const labels = checkLabels(this, 'labels', props.labels ?? {}, true);
@@ -464,9 +463,9 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     this.egressRules.add({
       to: [{
         ...namespacePeer(this.rootNamespace, this.name),
-        podSelector: { matchLabels: { app: 'istiod' } },
+        podSelector: { matchLabels: { ...ISTIOD_POD_LABELS } },
       }],
-      ports: tcpPorts([ISTIOD_XDS_PORT]),
+      ports: tcpPorts([ISTIO_PORTS.XDS]),
     });
 
     this.node.addValidation({ validate: () => this.checkPlainTextPorts() });
@@ -558,7 +557,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     const name = checkDnsLabel(this, 'allowEgressToService serviceName', service.serviceName);
     if (namespace === this.name) return;
     this.addEgress('allowEgressToService', `${namespace}/${name}`, namespace,
-      `${namespace}/${name}.${namespace}.svc.${this.clusterDomain}`, options);
+      `${namespace}/${serviceHost(name, namespace, this.clusterDomain)}`, options);
   }
 
   /**
@@ -763,7 +762,7 @@ class ZeroTrustNamespaceReference extends Construct implements IZeroTrustNamespa
   public constructor(scope: Construct, id: string, name: string, options: ZeroTrustNamespaceReferenceOptions) {
     super(scope, id);
     this.name = checkDnsLabel(this, 'name', name);
-    this.trustDomain = checkTrustDomain(this, 'trustDomain', options.trustDomain ?? 'cluster.local');
+    this.trustDomain = checkTrustDomain(this, 'trustDomain', options.trustDomain ?? DEFAULT_TRUST_DOMAIN);
   }
 }
 
