@@ -16,7 +16,7 @@ export function referenceApp(props: AppProps = {}): App {
   const tuning = new TunedNodePool(nodes, 'tuning');
   new NodeHealthAlerts(nodes, 'node-health');
 
-  // 2. The minimal production install, alone in its file: `istioctl install -f dist/manifests/istio.k8s.yaml -y`.
+  // 2. The minimal production install, alone in its file: `istioctl install -f dist/manifests/reference/istio.k8s.yaml -y`.
   // The CNI node agent replaces istio-init, which the restricted Pod Security of zero-trust namespaces rejects.
   new IstioControlPlane(new Chart(app, 'istio'), 'control-plane', { name: 'coolvds-prod-mesh', cni: true });
 

@@ -1,10 +1,21 @@
-// `npm run synth` and `cdk8s synth` run this app. It writes dist/manifests itself, atomically: a
-// failing synth leaves the previous manifests byte for byte as they were (the cdk8s CLI empties only
-// its own folder, dist/.cdk8s-cli, where AtomicSynth copies the files for it to list).
+// `npm run synth` and `cdk8s synth` run this program: it writes each example app to a folder of its
+// own under dist/manifests/, atomically: a failing synth leaves that folder byte for byte as it was.
+// Under the cdk8s CLI, which empties only its own folder (cdk8s.yaml `output`), AtomicSynth also
+// copies the files there for the CLI to list.
+import * as path from 'path';
+import { App, AppProps } from 'cdk8s';
 import { AtomicSynth } from '../src';
 import { referenceApp } from './app';
 
-const outdir = 'dist/manifests';
-const files = AtomicSynth.synth(referenceApp(), { outdir });
-// stderr: the cdk8s CLI keeps the app's stdout to itself
-console.error(`cdk8s-mesh: wrote ${files.length} files to ${outdir}/ (all or nothing): ${files.join(', ')}`);
+/** The example apps, each with the folder under dist/manifests/ it is written to. */
+const EXAMPLES: Array<[string, (props: AppProps) => App]> = [
+  ['reference', referenceApp],
+];
+
+const cliOutdir = process.env.CDK8S_OUTDIR;
+for (const [name, build] of EXAMPLES) {
+  const outdir = path.join('dist', 'manifests', name);
+  const files = AtomicSynth.synth(build(cliOutdir ? { outdir: path.join(cliOutdir, name) } : {}), { outdir });
+  // stderr: the cdk8s CLI keeps the app's stdout to itself
+  console.error(`cdk8s-mesh: wrote ${files.length} files to ${outdir}/ (all or nothing): ${files.join(', ')}`);
+}

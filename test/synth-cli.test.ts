@@ -16,10 +16,10 @@ test('npm run synth (cdk8s synth) lists every file written and prints no stack t
 
   // THEN
   expect({ status: run.status, output }).toEqual({ status: 0, output: expect.any(String) });
-  const written = fs.readdirSync(path.join(ROOT, 'dist', 'manifests')).sort();
+  const written = fs.readdirSync(path.join(ROOT, 'dist', 'manifests', 'reference')).sort();
   expect(written).toEqual(['istio.k8s.yaml', 'mesh.k8s.yaml', 'nodes.k8s.yaml', 'payments.k8s.yaml']);
-  for (const file of written) expect(output).toContain(`  - dist/.cdk8s-cli/${file}`);
-  expect(output).toContain(`cdk8s-mesh: wrote 4 files to dist/manifests/ (all or nothing): ${written.join(', ')}`);
+  for (const file of written) expect(output).toContain(`  - dist/.cdk8s-cli/reference/${file}`);
+  expect(output).toContain(`cdk8s-mesh: wrote 4 files to dist/manifests/reference/ (all or nothing): ${written.join(', ')}`);
   expect(output).not.toMatch(/No manifests synthesized/);
   expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m); // a stack frame
   expect(output).not.toMatch(/\bError\b/);

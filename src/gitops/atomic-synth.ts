@@ -31,7 +31,8 @@ export interface AtomicSynthOptions {
  *
  * Under the cdk8s CLI (`cdk8s synth`), which empties its own output folder before it runs the app
  * and then lists the manifests it finds there, point `output` in `cdk8s.yaml` at a folder of its
- * own: the files written are copied there too, so the CLI lists (and validates) what was written.
+ * own: when the app's `outdir` is that folder (the default under the CLI) or one inside it, the files
+ * written are copied there too, so the CLI lists (and validates) what was written.
  */
 export class AtomicSynth {
   /**
@@ -109,7 +110,8 @@ function swap(staging: string, target: string): void {
  */
 function copyForTheCli(files: string[], target: string, appOutdir: string): void {
   const cliOutdir = process.env.CDK8S_OUTDIR;
-  if (!cliOutdir || path.resolve(cliOutdir) !== path.resolve(appOutdir) || path.resolve(appOutdir) === target) return;
+  const inside = cliOutdir !== undefined && !path.relative(path.resolve(cliOutdir), path.resolve(appOutdir)).startsWith('..');
+  if (!inside || path.resolve(appOutdir) === target) return;
   fs.mkdirSync(appOutdir, { recursive: true });
   for (const file of files) fs.cpSync(path.join(target, file), path.join(appOutdir, file), { recursive: true });
 }

@@ -583,7 +583,7 @@ describe('IstioControlPlane', () => {
 });
 
 test('the app synthesizes the control plane alone in its chart file', () => {
-  // what the README shows: `npm run synth`, then `istioctl install -f dist/manifests/istio.k8s.yaml -y`
+  // what the README shows: `npm run synth`, then `istioctl install -f dist/manifests/reference/istio.k8s.yaml -y`
   const app = Testing.app();
   new IstioControlPlane(new Chart(app, 'istio'), 'control-plane', { name: 'coolvds-prod-mesh' });
   app.synth();
