@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { checkLabels, checkPrincipal, checkServiceAccountName, IdentityContext, namespacePeer, ResolvedIdentity } from './identity-checks';
-import { INGRESS_GATEWAY, principal } from '../common/istio';
+import { INGRESS_GATEWAY, principal as principalOf } from '../common/istio';
 import { IMeshService } from '../common/mesh-service';
 import { checkDnsLabel } from '../common/validation';
 
@@ -50,7 +50,7 @@ export class WorkloadIdentity {
       checkServiceAccountName(scope, 'source serviceAccount', name);
       return {
         description: `service account ${namespace}/${name}`,
-        source: { principals: [principal(context.trustDomain, namespace, name)] },
+        source: { principals: [principalOf(context.trustDomain, namespace, name)] },
         peer: namespacePeer(namespace, context.namespace),
       };
     });
@@ -90,7 +90,7 @@ export class WorkloadIdentity {
       const podLabels = checkLabels(scope, 'ingressGateway podLabels', options.podLabels ?? { istio: INGRESS_GATEWAY.podLabels.istio }, false);
       return {
         description: `ingress gateway ${namespace}/${serviceAccount}`,
-        source: { principals: [principal(context.trustDomain, namespace, serviceAccount)] },
+        source: { principals: [principalOf(context.trustDomain, namespace, serviceAccount)] },
         peer: { ...namespacePeer(namespace, context.namespace), podSelector: { matchLabels: podLabels } },
       };
     });
