@@ -32,7 +32,7 @@ export function referenceApp(props: AppProps = {}): App {
 
   // 4. The canary, exactly as the strategy writes it: its retry trap is reported as a warning.
   const payment = new CanaryService(payments, 'payment', {
-    namespace: namespace.name,
+    namespace,
     name: 'payment-service',
     port: 8080,
     stable: { version: 'v1', image: 'registry.example.com/payment:1.4.2' },

@@ -20,10 +20,19 @@ export * from './control-plane/mesh-settings';
 export * from './control-plane/pilot-scaling';
 export * from './control-plane/profile';
 
-// 3. Zero trust
-export * from './zero-trust/workload-identity';
+// 3. Zero trust, and the service graph that derives least privilege from declared calls
+export { WorkloadIdentity } from './zero-trust/workload-identity';
+export type { IngressGatewayIdentityOptions } from './zero-trust/workload-identity';
 export * from './zero-trust/zero-trust-mesh';
 export * from './zero-trust/zero-trust-namespace';
+export { ExternalProtocol } from './zero-trust/service-entries';
+export type { PlainTextOptions } from './zero-trust/plain-text';
+export { MeshWorkload } from './graph/mesh-workload';
+export type {
+  CallOptions, IMeshCaller, IMeshWorkload, IngressGatewayCallerOptions, MeshCallerReferenceProps, MeshGraphLimits,
+  MeshServiceReferenceProps,
+} from './graph/mesh-workload';
+export { DataPlane } from './data-plane/data-plane';
 
 // 4. Observability
 export * from './observability/golden-signal-alerts';
@@ -38,10 +47,13 @@ export { AnalysisEngine, CanaryAnalysis } from './traffic/canary-analysis';
 export type { ArgoRolloutsAnalysisOptions, CanaryAnalysisOptions, FlaggerAnalysisOptions, LoadTestWebhook } from './traffic/canary-analysis';
 export { CanaryService } from './traffic/canary-service';
 export type { CanaryServiceProps } from './traffic/canary-service';
+export type { Autoscaling } from './traffic/autoscaling';
 export type { CircuitBreaker } from './traffic/circuit-breaking';
 export { AppProtocol } from './traffic/port-naming';
 export type { RetryPolicy } from './traffic/retries';
 export type { HeaderMatch } from './traffic/routing';
+export { TopologySpread } from './traffic/topology-spread';
+export type { TopologySpreadOptions } from './traffic/topology-spread';
 export type { ServiceVersion } from './traffic/workload';
 
 // GitOps delivery
