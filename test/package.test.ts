@@ -50,10 +50,11 @@ test('a fresh cdk8s app installs the packed tarball and synthesizes with the pub
   }));
   fs.writeFileSync(path.join(app, 'main.ts'), [
     "import { App, Chart } from 'cdk8s';",
-    "import { CanaryService, ZeroTrustMesh } from 'cdk8s-mesh';",
+    "import { CanaryService, ZeroTrustMesh, ZeroTrustNamespace } from 'cdk8s-mesh';",
     "const app = new App(); const chart = new Chart(app, 'mesh');",
     "new ZeroTrustMesh(chart, 'zero-trust');",
-    "new CanaryService(chart, 'web', { namespace: 'web', name: 'web', port: 8080, stable: { version: 'v1', image: 'nginx:1.27' } });",
+    "const namespace = new ZeroTrustNamespace(chart, 'namespace', { name: 'web' });",
+    "new CanaryService(chart, 'web', { namespace, name: 'web', port: 8080, stable: { version: 'v1', image: 'nginx:1.27' } });",
     'app.synth();',
   ].join('\n') + '\n');
 

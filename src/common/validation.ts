@@ -80,7 +80,8 @@ export function checkLabels(scope: IConstruct, field: string, labels: { [key: st
  * Checks a non-empty list whose every value passes `ok`, and returns it deduplicated and sorted;
  * undefined stays undefined (an option left out).
  */
-export function checkList(scope: IConstruct, field: string, values: string[] | undefined, ok: (v: string) => boolean, rule: string): string[] | undefined {
+export function checkList(scope: IConstruct, field: string, values: string[] | undefined, ok: (v: string) => boolean,
+  rule: string): string[] | undefined {
   if (values === undefined) return undefined;
   if (!Array.isArray(values) || values.length === 0 || !values.every(v => typeof v === 'string' && ok(v))) {
     throw invalid(scope, field, values, rule);

@@ -42,6 +42,9 @@ export interface NamespaceDataPlaneObjects {
 export interface DataPlaneRenderer {
   readonly name: string;
 
+  /** The ports Prometheus scrapes on the namespace's pods. */
+  readonly metricsPorts: number[];
+
   /** The Namespace labels that put its pods on this data plane. */
   namespaceLabels(settings: { readonly revision?: string }): Record<string, string>;
 
@@ -53,9 +56,6 @@ export interface DataPlaneRenderer {
 
   /** NetworkPolicy egress every pod of a namespace needs for the data plane itself. */
   namespaceEgress(intent: NamespaceIntent): k8s.NetworkPolicyEgressRule[];
-
-  /** The ports Prometheus scrapes on the namespace's pods. */
-  readonly metricsPorts: number[];
 
   /**
    * Renders (or completes) a workload's own objects in a managed namespace, from what the model

@@ -1,11 +1,11 @@
 // Timeouts and retries along call chains. A route's timeout covers every retry of that route
 // (Envoy router, "x-envoy-upstream-rq-timeout-ms"; istio/istio#21137), and each hop's retries
 // multiply the tries of the hops before it. Internal.
+import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import type { MeshModel, RouteBudget, WorkloadIntent } from './model';
 import { formatDuration } from '../common/duration';
 import { worstCaseBackoffMs } from '../traffic/retries';
-import { Duration } from 'cdk8s';
 
 export interface BudgetWarning {
   readonly scope: IConstruct;
@@ -51,34 +51,36 @@ function amplificationWarnings(model: MeshModel): BudgetWarning[] {
     if (caller === callee) continue;
     callersOf.set(callee, [...callersOf.get(callee) ?? [], caller]);
   }
-  // the most tries one request may cause at a workload, and the chain that causes them
+  // The most tries one request may cause at a workload, and the chain that causes them. A workload
+  // no declared call reaches is where requests enter (its own route's retries are not on the path);
+  // each call to a callee multiplies by the tries of the callee's route.
   const memo = new Map<WorkloadIntent, { tries: number; chain: WorkloadIntent[] }>();
   const visiting = new Set<WorkloadIntent>();
   const worst = (w: WorkloadIntent): { tries: number; chain: WorkloadIntent[] } => {
     const known = memo.get(w);
     if (known) return known;
     visiting.add(w);
-    let best = { tries: 1, chain: [] as WorkloadIntent[] };
+    let result = { tries: 1, chain: [w] };
     for (const caller of callersOf.get(w) ?? []) {
       if (visiting.has(caller)) continue; // a cycle: counted once
       const upstream = worst(caller);
-      if (upstream.tries > best.tries) best = upstream;
+      const tries = upstream.tries * ((w.route?.retries ?? 0) + 1);
+      if (tries > result.tries || result.chain.length === 1) result = { tries, chain: [...upstream.chain, w] };
     }
     visiting.delete(w);
-    const result = { tries: best.tries * ((w.route?.retries ?? 0) + 1), chain: [...best.chain, w] };
     memo.set(w, result);
     return result;
   };
   const warnings: BudgetWarning[] = [];
   for (const w of model.workloads) {
     const { tries, chain } = worst(w);
-    if (tries <= model.maxTriesPerRequest || chain.length < 2) continue;
-    const factors = chain.map(c => (c.route?.retries ?? 0) + 1).join(' x ');
+    if (tries <= model.maxTriesPerRequest) continue;
+    const factors = chain.slice(1).map(c => (c.route?.retries ?? 0) + 1).join(' x ');
     warnings.push({
       scope: w.construct,
       message: `${w.description}: one request may reach it up to ${tries} times, since retries multiply along ` +
         `${chain.map(c => c.description).join(' -> ')} (${factors} tries), above the limit of ${model.maxTriesPerRequest}; ` +
-        'retry at one hop only (retries: { attempts: 0 } on the others), or raise MeshGraph maxTriesPerRequest',
+        'retry at one hop only (retries: { attempts: 0 } on the others), or raise maxTriesPerRequest with MeshWorkload.setLimits()',
     });
   }
   return warnings;

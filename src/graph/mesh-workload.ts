@@ -154,7 +154,7 @@ export interface MeshGraphLimits {
    * multiplies: 3 retries at each of 3 hops is up to 64 tries at the last service). A warning names
    * every service above it.
    *
-   * @default 10
+   * @default 27 (the library's default of 2 retries per route, along a chain of three calls)
    */
   readonly maxTriesPerRequest?: number;
 }

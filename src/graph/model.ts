@@ -123,6 +123,11 @@ export class MeshModel {
     return model;
   }
 
+  /** The model of the app `scope` belongs to, if any construct made one. */
+  public static existing(scope: IConstruct): MeshModel | undefined {
+    return models.get(scope.node.root);
+  }
+
   public readonly namespaces = new Map<string, NamespaceIntent>();
   public readonly workloads: WorkloadIntent[] = [];
   public readonly calls: CallIntent[] = [];
@@ -135,11 +140,6 @@ export class MeshModel {
   private names?: Problem[];
 
   private constructor(public readonly root: IConstruct) {}
-
-  /** The model of the app `scope` belongs to, if any construct made one. */
-  public static existing(scope: IConstruct): MeshModel | undefined {
-    return models.get(scope.node.root);
-  }
 
   /** Records a namespace: the one the app creates wins over references to it. */
   public addNamespace(intent: NamespaceIntent): void {
@@ -213,6 +213,7 @@ export class MeshModel {
 
 /**
  * Retries multiply along a call chain: a request retried 3 times at each of 3 hops reaches the
- * last service up to (3 + 1)^3 = 64 times. 10 allows, for example, 2 retries at 2 hops (9 tries).
+ * last service up to (3 + 1)^3 = 64 times. 27 lets the library's default (2 retries per route) run
+ * along a chain of three calls (3 x 3 x 3); a fourth such hop, or more retries, is reported.
  */
-export const DEFAULT_MAX_TRIES = 10;
+export const DEFAULT_MAX_TRIES = 27;

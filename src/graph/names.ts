@@ -21,15 +21,21 @@ export function unknownNames(model: MeshModel, objects: RenderedObject[]): Probl
     const known = (name: string) => namespaces.has(name) || name === ns.rootNamespace;
     for (const { field, name } of ns.namedNamespaces) {
       if (known(name)) continue;
-      problems.push({ scope: ns.construct, message: invalidMessage(field, name,
-        'is no namespace this app creates or names: fix the name, or declare a namespace that exists elsewhere with ' +
-        `ZeroTrustNamespace.fromName(scope, id, ${JSON.stringify(name)})`) });
+      problems.push({
+        scope: ns.construct,
+        message: invalidMessage(field, name,
+          'is no namespace this app creates or names: fix the name, or declare a namespace that exists elsewhere with ' +
+        `ZeroTrustNamespace.fromName(scope, id, ${JSON.stringify(name)})`),
+      });
     }
     for (const { field, namespace, name } of ns.namedServiceAccounts) {
       if (!model.namespaces.get(namespace)?.managed || serviceAccounts.has(`${namespace}/${name}`)) continue;
-      problems.push({ scope: ns.construct, message: invalidMessage(field, `${namespace}/${name}`,
-        `no workload of this app runs as that service account in namespace ${namespace}, which the app creates: fix the name, ` +
-        'or declare the workload deployed by other means with MeshWorkload.fromService() or MeshWorkload.fromServiceAccount()') });
+      problems.push({
+        scope: ns.construct,
+        message: invalidMessage(field, `${namespace}/${name}`,
+          `no workload of this app runs as that service account in namespace ${namespace}, which the app creates: fix the name, ` +
+        'or declare the workload deployed by other means with MeshWorkload.fromService() or MeshWorkload.fromServiceAccount()'),
+      });
     }
   }
   return problems;

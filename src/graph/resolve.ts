@@ -30,12 +30,12 @@ export interface Problem {
 
 /** The mesh as the renderers see it. */
 export interface ResolvedMesh {
+  /** Problems that fail the synth, with the construct they are about. */
+  readonly problems: Problem[];
   /** Calls a workload receives, in declaration order. */
   inbound(workload: WorkloadIntent): ResolvedCall[];
   /** Calls a workload makes, in declaration order. */
   outbound(workload: WorkloadIntent): ResolvedCall[];
-  /** Problems that fail the synth, with the construct they are about. */
-  readonly problems: Problem[];
 }
 
 /** Resolves the model's intents. */
@@ -63,15 +63,21 @@ function resolveCall(call: CallIntent, problems: Problem[]): ResolvedCall | unde
   const ports = call.ports === undefined ? callee.ports : callee.ports.filter(p => call.ports!.includes(p.port));
   const missing = (call.ports ?? []).filter(p => !callee.ports.some(q => q.port === p));
   if (missing.length > 0) {
-    problems.push({ scope: caller.construct, message: invalidMessage('calls ports', missing,
-      `${callee.description} has no such Service port (it has ${callee.ports.map(p => p.port).join(', ')}); ` +
-      'name the port callers dial, not the container port') });
+    problems.push({
+      scope: caller.construct,
+      message: invalidMessage('calls ports', missing,
+        `${callee.description} has no such Service port (it has ${callee.ports.map(p => p.port).join(', ')}); ` +
+      'name the port callers dial, not the container port'),
+    });
     return undefined;
   }
   if ((call.methods || call.paths) && !ports.every(p => p.http)) {
-    problems.push({ scope: caller.construct, message: invalidMessage(call.methods ? 'calls methods' : 'calls paths', call.methods ?? call.paths,
-      `${callee.description} speaks TCP on ${ports.filter(p => !p.http).map(p => p.port).join(', ')}, where a rule with ` +
-      'methods or paths never matches (Istio authorization); remove them or narrow the call to its HTTP ports') });
+    problems.push({
+      scope: caller.construct,
+      message: invalidMessage(call.methods ? 'calls methods' : 'calls paths', call.methods ?? call.paths,
+        `${callee.description} speaks TCP on ${ports.filter(p => !p.http).map(p => p.port).join(', ')}, where a rule with ` +
+      'methods or paths never matches (Istio authorization); remove them or narrow the call to its HTTP ports'),
+    });
     return undefined;
   }
   return {
@@ -99,9 +105,12 @@ function overlappingSelectors(workloads: WorkloadIntent[]): Problem[] {
     list.forEach((a, i) => {
       for (const b of list.slice(i + 1)) {
         if (matches(a.selector, b.podLabels ?? b.selector) || matches(b.selector, a.podLabels ?? a.selector)) {
-          problems.push({ scope: b.construct, message: invalidMessage('selector', b.selector,
-            `selects the same pods as ${a.description} (${a.construct.node.path}, selector ${JSON.stringify(a.selector)}), ` +
-            'so each would get the other\'s policies; give the workloads labels that tell their pods apart') });
+          problems.push({
+            scope: b.construct,
+            message: invalidMessage('selector', b.selector,
+              `selects the same pods as ${a.description} (${a.construct.node.path}, selector ${JSON.stringify(a.selector)}), ` +
+            'so each would get the other\'s policies; give the workloads labels that tell their pods apart'),
+          });
         }
       }
     });

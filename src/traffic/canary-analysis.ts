@@ -3,12 +3,12 @@
 // Rollouts); CanaryService only emits its resources.
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { checkDurationMs, formatDuration } from '../common/duration';
 import { ArgoRolloutsRollout } from './argo-rollouts';
 import type { CanarySpec, CanarySpecInput } from './canary-spec';
 import { FlaggerRollout } from './flagger';
 import { isHttpFamily } from './port-naming';
 import type { CanaryRollout } from './rollout';
+import { checkDurationMs, formatDuration } from '../common/duration';
 import { checkHttpUrl, invalid } from '../common/validation';
 
 /**

@@ -5,10 +5,10 @@ import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { TopologySpread } from './topology-spread';
 import { workloadLabels } from '../common/labels';
 import { PodSecurity } from '../common/pod-security';
 import { PodSysctls } from '../node-tuning/pod-sysctls';
-import { TopologySpread } from './topology-spread';
 
 /**
  * One version of a service: the image it runs and how its pods are sized and probed.

@@ -11,7 +11,7 @@ import type { ResolvedCall } from '../graph/resolve';
 
 /** An AuthorizationPolicy rule: who (`from`) may do what (`to`). */
 export interface AuthorizationRule {
-  readonly from: Array<{ readonly source: Record<string, string[]> }>;
+  readonly from?: Array<{ readonly source: Record<string, string[]> }>;
   readonly to?: Array<{ readonly operation: Record<string, string[]> }>;
 }
 

@@ -1,6 +1,7 @@
 // Temporary exceptions for legacy clients without a sidecar: some ports of some pods also accept
 // plain text. A plain-text caller carries no mesh identity, so Istio's authorization can only tell
 // it apart by address (`ipBlocks`); the NetworkPolicy is what limits it to its namespace. Internal.
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { checkCidr } from './cidr';
 import { selectWorkloads } from './namespace-workloads';
@@ -11,7 +12,6 @@ import {
 } from '../../imports/security.istio.io';
 import { checkDnsLabel, checkLabels, checkList, checkPorts, invalid, invalidMessage, isDnsLabel } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
-import type { k8s } from 'cdk8s-plus-27';
 
 /**
  * A temporary exception for legacy clients without a sidecar: some ports of some workloads also

@@ -48,7 +48,7 @@ describe('CanaryService', () => {
 
     // WHEN
     newService(chart, 'payment', {
-      
+
       name: 'payment-service',
       port: 80,
       targetPort: 8080,
@@ -97,7 +97,7 @@ describe('CanaryService', () => {
 
     // WHEN: the minimal call of the issue, verbatim
     newService(chart, 'payment', {
-      
+
       name: 'payment-service',
       port: 8080,
       stable: { version: 'v1', image: 'registry.example.com/payment:1.4.2' },

@@ -19,7 +19,7 @@ const nsSelector = (name: string) => ({ namespaceSelector: { matchLabels: { 'kub
 const DNS_HOST = 'kube-system/kube-dns.kube-system.svc.cluster.local';
 
 /** Names namespaces that exist outside the app, as rules that name them require. */
-function existing(chart: Construct, ...names: string[]): void {
+function existingNamespaces(chart: Construct, ...names: string[]): void {
   for (const name of names) ZeroTrustNamespace.fromName(chart, `existing-${name}`, name);
 }
 const tcp = (...ports: number[]) => ports.map(port => ({ port, protocol: 'TCP' }));
@@ -90,7 +90,7 @@ describe('ZeroTrustNamespace', () => {
     const chart = testChart();
     const ledger = new FakeService(chart, 'ledger', 'ledger', 'finance', 'ledger-sa');
     const checkout = new FakeService(chart, 'checkout', 'checkout', 'shop', 'checkout-sa');
-    existing(chart, 'finance', 'shop', 'backoffice', 'monitoring', 'audit', 'legacy');
+    existingNamespaces(chart, 'finance', 'shop', 'backoffice', 'monitoring', 'audit', 'legacy');
     new k8s.KubeServiceAccount(chart, 'refunds', { metadata: { name: 'refunds', namespace: 'payments' } });
 
     // WHEN
@@ -133,8 +133,10 @@ describe('ZeroTrustNamespace', () => {
     expect(ns.trustDomain).toBe('prod.example.com');
     expect(ns.rootNamespace).toBe('mesh-root');
     expect(findOne(docs, 'Sidecar').spec).toEqual({
-      egress: [{ hosts: ['./*', 'mesh-root/*', 'kube-system/kube-dns.kube-system.svc.cluster.example', './node-local-dns.kube-system',
-        'finance/ledger.finance.svc.cluster.example', 'audit/*'] }],
+      egress: [{
+        hosts: ['./*', 'mesh-root/*', 'kube-system/kube-dns.kube-system.svc.cluster.example', './node-local-dns.kube-system',
+          'finance/ledger.finance.svc.cluster.example', 'audit/*'],
+      }],
       outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
     });
     expect(findOne(docs, 'AuthorizationPolicy', 'allow-by-identity').spec.rules.map((r: any) => r.from[0].source)).toEqual([
@@ -236,7 +238,7 @@ describe('ZeroTrustNamespace', () => {
   describe('allowFrom', () => {
     test('a service account: principal in the trust domain, its namespace at L3', () => {
       const chart = testChart();
-      existing(chart, 'shop');
+      existingNamespaces(chart, 'shop');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowFrom(WorkloadIdentity.serviceAccount('shop', 'frontend'));
       const docs = synthValid(chart);
@@ -260,7 +262,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('narrowed to ports, methods and paths, in a stable order', () => {
       const chart = testChart();
-      existing(chart, 'shop');
+      existingNamespaces(chart, 'shop');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowFrom(WorkloadIdentity.namespace('shop'), { ports: [9090, 8080, 8080], methods: ['POST', 'GET'], paths: ['/v1/*', '/health'] });
       const docs = synthValid(chart);
@@ -274,7 +276,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('the ingress gateway: its service account, and its pods in the root namespace at L3', () => {
       const chart = testChart();
-      existing(chart, 'gateways');
+      existingNamespaces(chart, 'gateways');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments', rootNamespace: 'mesh-root' });
       ns.allowFrom(WorkloadIdentity.ingressGateway(), { ports: [8080] });
       ns.allowFrom(WorkloadIdentity.ingressGateway({ namespace: 'gateways', serviceAccount: 'public-gw', podLabels: { gateway: 'public' } }));
@@ -301,7 +303,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('the same source with different narrowing is a different rule', () => {
       const chart = testChart();
-      existing(chart, 'shop');
+      existingNamespaces(chart, 'shop');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowFrom(WorkloadIdentity.serviceAccount('shop', 'frontend'), { ports: [8080], methods: ['GET'] });
       ns.allowFrom(WorkloadIdentity.serviceAccount('shop', 'frontend'), { ports: [8080], methods: ['POST'] });
@@ -342,7 +344,7 @@ describe('ZeroTrustNamespace', () => {
 
   test('allowMetricsScrapingFrom opens the merged-metrics and Envoy ports only', () => {
     const chart = testChart();
-    existing(chart, 'monitoring');
+    existingNamespaces(chart, 'monitoring');
     const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
     ns.allowMetricsScrapingFrom('monitoring');
     const docs = synthValid(chart);
@@ -454,7 +456,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('a mesh service in another namespace: its host in the Sidecar, its namespace in the NetworkPolicy', () => {
       const chart = testChart();
-      existing(chart, 'finance', 'audit');
+      existingNamespaces(chart, 'finance', 'audit');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowEgressToService(new FakeService(chart, 'ledger', 'ledger', 'finance', 'ledger'), { ports: [8443] });
       ns.allowEgressToNamespace('audit');
@@ -525,7 +527,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('clients in a namespace: only the NetworkPolicy holds them to it, unless the cluster\'s blocks are known', () => {
       const chart = testChart();
-      existing(chart, 'legacy');
+      existingNamespaces(chart, 'legacy');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromNamespaces: ['legacy'], fromCidrs: ['192.168.1.0/24'] });
       const docs = synthValid(chart);
@@ -540,7 +542,7 @@ describe('ZeroTrustNamespace', () => {
 
       // WHEN the cluster's own blocks are known, the namespace's clients come from them
       const known = testChart();
-      existing(known, 'legacy');
+      existingNamespaces(known, 'legacy');
       new ZeroTrustNamespace(known, 'payments', { name: 'payments', clusterCidrs: ['10.244.0.0/16'] })
         .allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromNamespaces: ['legacy'], fromCidrs: ['192.168.1.0/24'] });
       expect(findOne(synthValid(known), 'AuthorizationPolicy', 'plain-text-legacy').spec.rules[0].from)
@@ -549,7 +551,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('a workload of the app in the namespace that declares the port passes', () => {
       const chart = testChart();
-      existing(chart, 'legacy');
+      existingNamespaces(chart, 'legacy');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       const billing = new Deployment(chart, 'billing', { metadata: { namespace: 'payments' }, containers: [{ image: 'billing', portNumber: 8080 }] });
       PodSecurity.restrict(billing);
@@ -559,7 +561,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('workloads the app does not declare, or declares in another namespace, cannot be checked', () => {
       const chart = testChart();
-      existing(chart, 'legacy');
+      existingNamespaces(chart, 'legacy');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       new k8s.KubeDeployment(chart, 'elsewhere', {
         metadata: { namespace: 'other' },
