@@ -1,5 +1,6 @@
 // Shared: warnings, Pod Security, references between constructs
 export { AlertSeverity } from './common/alerts';
+export { AppProtocol } from './common/app-protocol';
 export { PodSecurityLevel } from './common/labels';
 export * from './common/mesh-service';
 export * from './common/outbound-traffic-policy';
@@ -39,7 +40,6 @@ export type { ArgoRolloutsAnalysisOptions, CanaryAnalysisOptions, FlaggerAnalysi
 export { CanaryService } from './traffic/canary-service';
 export type { CanaryServiceProps } from './traffic/canary-service';
 export type { CircuitBreaker } from './traffic/circuit-breaking';
-export { AppProtocol } from './traffic/port-naming';
 export type { RetryPolicy } from './traffic/retries';
 export type { HeaderMatch } from './traffic/routing';
 export type { ServiceVersion } from './traffic/workload';

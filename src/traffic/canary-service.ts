@@ -167,6 +167,9 @@ export class CanaryService extends Construct implements IMeshService {
   /** The service account its pods run as. */
   public readonly serviceAccountName: string;
 
+  /** The application protocol of its port (always set; optional as in `IMeshService`, which jsii requires). */
+  public readonly protocol?: AppProtocol;
+
   /** The service account. */
   public readonly serviceAccount: kplus.ServiceAccount;
 
@@ -219,6 +222,7 @@ export class CanaryService extends Construct implements IMeshService {
     const port = checkPort(this, 'port', props.port);
     const targetPort = checkPort(this, 'targetPort', props.targetPort ?? port);
     const { name: portName, protocol } = resolvePortProtocol(this, props.protocol, props.portName);
+    this.protocol = protocol;
     const versions = this.checkVersions(props);
     const engine = props.analysis && this.checkAnalysisFits(props, protocol, props.analysis.engine);
     const resilience = this.resolveHttpOptions(props, protocol);
