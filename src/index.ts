@@ -31,6 +31,8 @@ export * from './observability/golden-signal-alerts';
 export * from './observability/kiali';
 export * from './observability/mesh-observability';
 export * from './observability/mesh-telemetry';
+export * from './observability/prometheus';
+export { IstioMetrics } from './observability/promql';
 export * from './observability/scraping';
 
 // 5. Traffic: the canary, resilience, progressive delivery (modules that also hold internals

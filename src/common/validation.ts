@@ -112,3 +112,36 @@ export function checkTrustDomain(scope: IConstruct, field: string, value: string
   }
   return value;
 }
+
+// Kubernetes label syntax (apimachinery validation, IsQualifiedName and IsValidLabelValue):
+// a key is [DNS subdomain prefix/]name, a name and a value at most 63 alphanumerics, '-', '_' or '.'.
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const name = key.slice(slash + 1);
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  return name.length <= 63 && LABEL_NAME.test(name) &&
+    (prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
+}
+
+function isLabelValue(value: string): boolean {
+  return typeof value === 'string' && (value === '' || (value.length <= 63 && LABEL_NAME.test(value)));
+}
+
+/** Checks a set of Kubernetes labels (keys and values) and returns it. */
+export function checkLabels(scope: IConstruct, field: string, labels: Record<string, string>): Record<string, string> {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isLabelKey(key)) {
+      throw invalid(scope, `${field} key`, key,
+        "must be a label key [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending " +
+        'with a letter or digit, after an optional DNS subdomain prefix (e.g. "release")');
+    }
+    if (!isLabelValue(value)) {
+      throw invalid(scope, `${field}.${key}`, value,
+        "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. \"kube-prometheus-stack\")");
+    }
+  }
+  return labels;
+}
