@@ -25,14 +25,13 @@ export function referenceApp(props: AppProps = {}): App {
   // 3. Zero trust: STRICT mTLS mesh-wide, and namespaces where nothing is allowed unless declared.
   const mesh = new Chart(app, 'mesh');
   new ZeroTrustMesh(mesh, 'zero-trust');
+  // Prometheus: kube-prometheus-stack in `monitoring`, installed by other means (MeshPrometheus.operator())
   const observability = new MeshObservability(mesh, 'observability');
-  // Prometheus runs in `monitoring` (kube-prometheus-stack), installed by other means
-  ZeroTrustNamespace.fromName(mesh, 'monitoring', 'monitoring');
   const team = (name: string) => {
     const chart = new Chart(app, name);
     // the gateway reaches only what the graph says it calls (no namespace-wide admission)
     const namespace = new ZeroTrustNamespace(chart, 'namespace', { name, rootNamespaceIngress: false });
-    namespace.allowMetricsScrapingFrom('monitoring');
+    namespace.allowMetricsScrapingFrom(observability.prometheus.namespace);
     return { chart, namespace };
   };
   const frontend = team('frontend');

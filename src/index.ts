@@ -1,5 +1,6 @@
 // Shared: warnings, Pod Security, references between constructs
 export { AlertSeverity } from './common/alerts';
+export { AppProtocol } from './common/app-protocol';
 export { PodSecurityLevel } from './common/labels';
 export * from './common/mesh-service';
 export * from './common/outbound-traffic-policy';
@@ -39,6 +40,8 @@ export * from './observability/golden-signal-alerts';
 export * from './observability/kiali';
 export * from './observability/mesh-observability';
 export * from './observability/mesh-telemetry';
+export * from './observability/prometheus';
+export { IstioMetrics } from './observability/promql';
 export * from './observability/scraping';
 
 // 5. Traffic: the canary, resilience, progressive delivery (modules that also hold internals
@@ -49,7 +52,6 @@ export { CanaryService } from './traffic/canary-service';
 export type { CanaryServiceProps } from './traffic/canary-service';
 export type { Autoscaling } from './traffic/autoscaling';
 export type { CircuitBreaker } from './traffic/circuit-breaking';
-export { AppProtocol } from './traffic/port-naming';
 export type { RetryPolicy } from './traffic/retries';
 export type { HeaderMatch } from './traffic/routing';
 export { TopologySpread } from './traffic/topology-spread';

@@ -52,26 +52,40 @@ export function checkServiceAccountName(scope: IConstruct, field: string, value:
   return value;
 }
 
-/** Whether a value is a non-empty Kubernetes label value (or label name). */
+/** Whether a value is a non-empty Kubernetes label value (or the name part of a key). */
 export function isLabelValue(value: string): boolean {
   return typeof value === 'string' && LABEL_NAME.test(value);
 }
 
+/** Whether a key is a Kubernetes label key: `[DNS subdomain prefix/]name` (apimachinery `IsQualifiedName`). */
+function isLabelKey(key: string): boolean {
+  const parts = key.split('/');
+  if (parts.length > 2) return false;
+  const prefix = parts.length === 2 ? parts[0] : undefined;
+  return LABEL_NAME.test(parts[parts.length - 1]) && (prefix === undefined || isDnsSubdomain(prefix));
+}
+
 /**
- * Checks Kubernetes labels (keys `[prefix/]name`, values of at most 63 characters) and returns a
- * copy. Istio selectors also forbid `*`, which the syntax already excludes.
+ * Checks Kubernetes labels (keys `[prefix/]name`, values of at most 63 characters; apimachinery
+ * `IsQualifiedName` and `IsValidLabelValue`) and returns a copy. Istio selectors also forbid `*`,
+ * which the syntax already excludes.
+ *
+ * @param allowEmpty whether no labels at all is fine (a selector needs at least one)
  */
-export function checkLabels(scope: IConstruct, field: string, labels: { [key: string]: string }, allowEmpty: boolean): { [key: string]: string } {
-  const entries = Object.entries(labels ?? {});
-  const valid = (allowEmpty || entries.length > 0) && entries.every(([key, value]) => {
-    const [prefix, name, extra] = key.includes('/') ? key.split('/') : [undefined, key];
-    return extra === undefined && (prefix === undefined || isDnsSubdomain(prefix)) &&
-      LABEL_NAME.test(name) && typeof value === 'string' && (value === '' || LABEL_NAME.test(value));
-  });
-  if (!valid) {
-    throw invalid(scope, field, labels,
-      `must be Kubernetes labels${allowEmpty ? '' : ', at least one,'}: keys "[prefix/]name" and values of at most 63 ` +
-      "letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. { app: \"billing\" })");
+export function checkLabels(scope: IConstruct, field: string, labels: { [key: string]: string }, allowEmpty = true): { [key: string]: string } {
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels) || (!allowEmpty && Object.keys(labels).length === 0)) {
+    throw invalid(scope, field, labels, 'must be Kubernetes labels, at least one, e.g. { app: "billing" }');
+  }
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isLabelKey(key)) {
+      throw invalid(scope, `${field} key`, key,
+        "must be a label key [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending " +
+        'with a letter or digit, after an optional DNS subdomain prefix and "/" (e.g. "app" or "app.kubernetes.io/name")');
+    }
+    if (typeof value !== 'string' || (value !== '' && !LABEL_NAME.test(value))) {
+      throw invalid(scope, `${field}[${JSON.stringify(key)}]`, value,
+        "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+    }
   }
   return { ...labels };
 }

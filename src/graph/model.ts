@@ -5,7 +5,9 @@ import { IConstruct } from 'constructs';
 import { unknownNames } from './names';
 import { Problem, resolveMesh, ResolvedMesh } from './resolve';
 import { enableAppChecks, renderedObjects } from '../common/app-checks';
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE } from '../common/istio';
 import { invalidMessage } from '../common/validation';
+import { SidecarDataPlane } from '../data-plane/sidecar';
 import type { DataPlaneRenderer } from '../data-plane/data-plane';
 
 /** A namespace the app creates (managed) or names as existing elsewhere. */
@@ -151,6 +153,19 @@ export class MeshModel {
     if (!existing?.managed) this.namespaces.set(intent.name, intent);
     this.changed();
     this.validate(intent.construct);
+  }
+
+  /**
+   * Records that the app names a namespace which exists elsewhere (where Prometheus runs, say),
+   * unless it already knows it.
+   */
+  public nameNamespace(construct: IConstruct, name: string): void {
+    if (this.namespaces.has(name)) return;
+    this.addNamespace({
+      name, construct, managed: false, trustDomain: DEFAULT_TRUST_DOMAIN, rootNamespace: ISTIO_NAMESPACE,
+      clusterDomain: DEFAULT_CLUSTER_DOMAIN, dataPlane: new SidecarDataPlane(), registryOnly: true, dnsCidrs: [],
+      egress: { meshHosts: [], externalHosts: [] }, namedNamespaces: [], namedServiceAccounts: [],
+    });
   }
 
   /** Records a workload. */

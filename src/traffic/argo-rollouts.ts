@@ -16,8 +16,10 @@ import {
   AnalysisTemplate, AnalysisTemplateSpecMetrics, AnalysisTemplateSpecMetricsFailureLimit, Rollout,
   RolloutSpecStrategyCanarySteps, RolloutSpecStrategyCanaryStepsPauseDuration,
 } from '../../imports/argoproj.io';
+import { AppProtocol } from '../common/app-protocol';
 import { sha256 } from '../common/hash';
 import { invalid } from '../common/validation';
+import { IstioQuery, p99DurationMs, successRatePercent } from '../observability/promql';
 
 /** Subset names the Rollout and the DestinationRule share. */
 const STABLE_SUBSET = 'stable';
@@ -202,9 +204,16 @@ interface AnalysisTemplateOptions {
  */
 function addAnalysisTemplate(scope: Construct, id: string, o: AnalysisTemplateOptions): ApiObject {
   const a = o.analysis;
-  const selector = 'reporter="destination",destination_workload_namespace="{{args.namespace}}",' +
-    'destination_app="{{args.service}}",destination_canonical_revision="{{args.canary-revision}}"';
-  const window = `[${a.interval}]`;
+  const canary: IstioQuery = {
+    protocol: AppProtocol.HTTP,
+    selector: {
+      reporter: 'destination',
+      destination_workload_namespace: '{{args.namespace}}',
+      destination_app: '{{args.service}}',
+      destination_canonical_revision: '{{args.canary-revision}}',
+    },
+    window: a.interval,
+  };
   // Flagger's threshold counts failures up to the rollback; Argo fails a metric above failureLimit.
   const failureLimit = AnalysisTemplateSpecMetricsFailureLimit.fromNumber(a.threshold - 1);
   const metric = (name: string, successCondition: string, query: string): AnalysisTemplateSpecMetrics => ({
@@ -219,11 +228,8 @@ function addAnalysisTemplate(scope: Construct, id: string, o: AnalysisTemplateOp
     spec: {
       args: [{ name: 'service' }, { name: 'namespace' }, { name: 'canary-revision' }],
       metrics: [
-        metric('request-success-rate', `result[0] >= ${a.minSuccessRate}`,
-          `100 * sum(rate(istio_requests_total{${selector},response_code!~"5.*"}${window})) / ` +
-          `sum(rate(istio_requests_total{${selector}}${window}))`),
-        metric('request-duration', `result[0] <= ${a.maxRequestDurationMs}`,
-          `histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${selector}}${window})))`),
+        metric('request-success-rate', `result[0] >= ${a.minSuccessRate}`, successRatePercent(canary)),
+        metric('request-duration', `result[0] <= ${a.maxRequestDurationMs}`, p99DurationMs(canary)),
       ],
     },
   });

@@ -10,6 +10,7 @@ import { isHttpFamily } from './port-naming';
 import type { CanaryRollout } from './rollout';
 import { checkDurationMs, formatDuration } from '../common/duration';
 import { checkHttpUrl, invalid } from '../common/validation';
+import { MeshPrometheus } from '../observability/prometheus';
 
 /**
  * The progressive-delivery controller that runs the analysis.
@@ -125,7 +126,7 @@ export interface ArgoRolloutsAnalysisOptions extends CanaryAnalysisOptions {
   /**
    * Address of the Prometheus that scrapes the Istio proxies.
    *
-   * @default "http://prometheus.istio-system:9090" (Istio's Prometheus addon)
+   * @default - MeshPrometheus.operator().url: "http://prometheus-operated.monitoring:9090"
    */
   readonly prometheusAddress?: string;
 }
@@ -267,7 +268,7 @@ export function resolveAnalysis(scope: IConstruct, o: FlaggerAnalysisOptions & A
     metricsServer: o.metricsServer === undefined ? undefined : checkHttpUrl(scope, 'analysis.metricsServer', o.metricsServer),
     loadTest,
     confirmPromotionUrl: o.confirmPromotionUrl === undefined ? undefined : checkHttpUrl(scope, 'analysis.confirmPromotionUrl', o.confirmPromotionUrl),
-    prometheusAddress: checkHttpUrl(scope, 'analysis.prometheusAddress', o.prometheusAddress ?? 'http://prometheus.istio-system:9090'),
+    prometheusAddress: checkHttpUrl(scope, 'analysis.prometheusAddress', o.prometheusAddress ?? MeshPrometheus.operator().url),
   };
 }
 

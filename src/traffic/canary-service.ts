@@ -201,6 +201,9 @@ export class CanaryService extends Construct implements IMeshWorkload {
   /** The service account its pods run as. */
   public readonly serviceAccountName: string;
 
+  /** The application protocol of its port (always set; optional as in `IMeshService`, which jsii requires). */
+  public readonly protocol?: AppProtocol;
+
   /** The service account. */
   public readonly serviceAccount: kplus.ServiceAccount;
 
@@ -255,6 +258,7 @@ export class CanaryService extends Construct implements IMeshWorkload {
     this.serviceName = spec.name;
     this.namespace = namespace.name;
     this.serviceAccountName = spec.serviceAccountName;
+    this.protocol = spec.protocol;
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name: spec.serviceAccountName, namespace: namespace.name, labels: spec.labels },
     });

@@ -22,6 +22,7 @@ import {
 } from '../common/validation';
 import { DataPlane } from '../data-plane/data-plane';
 import { MeshModel, NamespaceIntent } from '../graph/model';
+import { MeshPrometheus } from '../observability/prometheus';
 
 /**
  * A namespace other constructs can put zero-trust workloads in: one this app creates
@@ -449,9 +450,10 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
    * Envoy's on 15090) in the NetworkPolicy `allow-ingress`. The sidecar does not capture these
    * ports, so no mTLS or authorization applies.
    *
-   * @param namespace the namespace Prometheus runs in
+   * @param namespace the namespace Prometheus runs in: `MeshObservability.prometheus.namespace`
+   * (default: the one of `MeshPrometheus.operator()`, "monitoring")
    */
-  public allowMetricsScrapingFrom(namespace: string): void {
+  public allowMetricsScrapingFrom(namespace: string = MeshPrometheus.operator().namespace): void {
     checkDnsLabel(this, 'allowMetricsScrapingFrom namespace', namespace);
     const ports = this.dataPlane._renderer.metricsPorts;
     if (!this.networkPolicies.addIngress({ from: [namespacePeer(namespace, this.name)], ports: tcpPorts(ports) })) {

@@ -283,8 +283,11 @@ describe('CanaryAnalysis', () => {
           failureLimit: 4,
           provider: {
             prometheus: {
-              address: 'http://prometheus.istio-system:9090',
-              query: `100 * sum(rate(istio_requests_total{${selector},response_code!~"5.*"}[1m])) / sum(rate(istio_requests_total{${selector}}[1m]))`,
+              // the default Prometheus everywhere: MeshPrometheus.operator()
+              address: 'http://prometheus-operated.monitoring:9090',
+              // 0% rather than no result when every request failed (no non-5xx series at all)
+              query: `100 * (sum(rate(istio_requests_total{${selector},response_code!~"5.."}[1m])) or ` +
+                `sum(rate(istio_requests_total{${selector}}[1m])) * 0) / sum(rate(istio_requests_total{${selector}}[1m]))`,
             },
           },
         },
@@ -295,7 +298,7 @@ describe('CanaryAnalysis', () => {
           failureLimit: 4,
           provider: {
             prometheus: {
-              address: 'http://prometheus.istio-system:9090',
+              address: 'http://prometheus-operated.monitoring:9090',
               query: `histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${selector}}[1m])))`,
             },
           },

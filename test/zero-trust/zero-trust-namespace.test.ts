@@ -652,8 +652,8 @@ describe('ZeroTrustNamespace', () => {
 
     test('labels that are not Kubernetes labels', () => {
       expect(() => make({ labels: { 'team/name/x': 'payments' } }))
-        .toThrow('test/payments: invalid labels {"team/name/x":"payments"}: must be Kubernetes labels: keys "[prefix/]name"');
-      expect(() => make({ labels: { team: 'a'.repeat(64) } })).toThrow('invalid labels');
+        .toThrow('test/payments: invalid labels key "team/name/x": must be a label key [prefix/]name');
+      expect(() => make({ labels: { team: 'a'.repeat(64) } })).toThrow(`test/payments: invalid labels["team"] "${'a'.repeat(64)}": must be a label value`);
       expect(() => make().allowFrom(WorkloadIdentity.ingressGateway({ podLabels: {} })))
         .toThrow('test/payments: invalid ingressGateway podLabels {}: must be Kubernetes labels, at least one,');
     });
@@ -763,7 +763,7 @@ describe('ZeroTrustNamespace', () => {
       expect(() => ns.allowPlainText('legacy', { selector: {}, ports: [8080], fromNamespaces: ['legacy'] }))
         .toThrow('test/payments: invalid allowPlainText selector {}: must be Kubernetes labels, at least one,');
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'bill*' }, ports: [8080], fromNamespaces: ['legacy'] }))
-        .toThrow('invalid allowPlainText selector {"app":"bill*"}');
+        .toThrow('invalid allowPlainText selector["app"] "bill*": must be a label value');
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [], fromNamespaces: ['legacy'] }))
         .toThrow(/test\/payments: invalid allowPlainText ports \[\]: must list at least one port$/);
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromCidrs: ['10.0.0.0/33'] }))
