@@ -22,7 +22,8 @@ const RELEASE_OPTIONS = {
   repositoryUrl: `${PLACEHOLDER_URLS.repository}.git`,
   homepage: `${PLACEHOLDER_URLS.repository}#readme`,
   bugsUrl: `${PLACEHOLDER_URLS.repository}/issues`,
-  // 0.x until the API is settled: a minor may break, majorVersion keeps the bump from reaching 1.0.
+  // 0.x until the API settles. In 0.x the bump makes a breaking change a minor and a feature or a
+  // fix a patch; majorVersion: 0 keeps releases on 0.x until it is changed to 1 (README).
   stability: 'experimental',
   majorVersion: 0,
   // Continuous release from main: bump from conventional commits (commit-and-tag-version), build,
@@ -38,7 +39,13 @@ const RELEASE_OPTIONS = {
   // does, instead of pushing a fix with a token we do not have), release, PR title lint (the bump
   // reads squashed PR titles). No mergify, upgrade PRs or auto-approve: they need credentials.
   github: true,
-  githubOptions: { mergify: false, pullRequestLint: true },
+  githubOptions: {
+    mergify: false,
+    pullRequestLint: true,
+    pullRequestLintOptions: {
+      semanticTitleOptions: { types: ['feat', 'fix', 'docs', 'test', 'refactor', 'perf', 'build', 'ci', 'chore', 'revert'] },
+    },
+  },
   buildWorkflowOptions: { mutableBuild: false, preBuildSteps: [sharedFilesStep] },
   releaseWorkflowSetupSteps: [sharedFilesStep],
   depsUpgradeOptions: { workflow: false },
