@@ -7,6 +7,7 @@ import {
   IstioPilotScaling, IstioProfile, MeshWarnings, WarningMode,
 } from '../../src';
 import { findOne, synthValid, testChart, warningsOf } from '../support';
+import { Construct } from 'constructs';
 
 /** The reference IstioOperator of the strategy (MISSION.md, section 2). */
 const REFERENCE = {
@@ -251,13 +252,14 @@ describe('IstioControlPlane', () => {
     test('addIngressGateway adds a gateway beside the default one', () => {
       const chart = testChart();
       const controlPlane = new IstioControlPlane(chart, 'mesh');
-      controlPlane.addIngressGateway({ name: 'internal-gateway', labels: { istio: 'internal-gateway' } });
+      controlPlane.addIngressGateway({ name: 'partner-gateway', labels: { istio: 'partner-gateway' } });
       const gateways = findOne(synthValid(chart), 'IstioOperator').spec.components.ingressGateways;
-      expect(gateways.map((g: any) => g.name)).toEqual(['istio-ingressgateway', 'internal-gateway']);
+      expect(gateways.map((g: any) => g.name)).toEqual(['istio-ingressgateway', 'partner-gateway']);
       // the strategy's defaults apply to every ingress gateway
       expect(gateways[1].k8s).toEqual(gateways[0].k8s);
-      expect(gateways[1].label).toEqual({ istio: 'internal-gateway' });
-      expect(warningsOf(chart)).toEqual([]);
+      expect(gateways[1].label).toEqual({ istio: 'partner-gateway' });
+      // a second public load balancer is reported: internal gateways are marked internal (issue 18)
+      expect(warningsOf(chart)).toEqual([expect.stringContaining('gateway "partner-gateway" is an additional ingress gateway with a LoadBalancer Service')]);
     });
 
     test('a disabled gateway is written as disabled', () => {
@@ -301,7 +303,7 @@ describe('IstioControlPlane', () => {
 
     test('warns when two gateways would select each other\'s pods', () => {
       const chart = testChart();
-      new IstioControlPlane(chart, 'mesh', { ingressGateways: [{}, { name: 'internal-gateway' }] });
+      new IstioControlPlane(chart, 'mesh', { ingressGateways: [{}, { name: 'internal-gateway', internal: true }] });
       synthValid(chart);
       expect(warningsOf(chart)).toEqual([
         'test/mesh: gateways "istio-ingressgateway" and "internal-gateway" in namespace "istio-system" have the same pod labels ' +
@@ -344,11 +346,30 @@ describe('IstioControlPlane', () => {
     test('namespaces without injection, of another revision, or privileged do not need it', () => {
       const others: Record<string, string>[] = [restricted, { 'istio.io/rev': 'canary', ...restricted }, { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'privileged' }];
       for (const labels of others) {
-        const { app } = appWith({ revision: 'stable' }, namespace('payments', labels));
+        const { app } = appWith({ revision: 'stable' }, (chart) => {
+          new IstioControlPlane(new Chart(chart.node.scope as Construct, 'canary'), 'control-plane', { name: 'canary', revision: 'canary', cni: true, ingressGateways: [] });
+          namespace('payments', labels)(chart);
+        });
         expect(warningsOf(app)).toEqual([]);
       }
       const { app } = appWith({ revision: 'stable' }, namespace('payments', { 'istio.io/rev': 'stable', ...restricted }));
       expect(warningsOf(app)).toHaveLength(1);
+    });
+
+    test('a namespace that selects a revision tag of the control plane needs it too', () => {
+      const { app } = appWith({ revision: 'istiod-1-30', revisionTags: ['prod-stable'] },
+        namespace('payments', { 'istio.io/rev': 'prod-stable', ...restricted }));
+      expect(warningsOf(app)).toEqual([expect.stringContaining('namespaces payments enforce Pod Security')]);
+    });
+
+    test('the ambient profile has the agent: no warning, and cni is reported on', () => {
+      const { app, istio, docs } = appWith({ profile: IstioProfile.AMBIENT }, namespace('payments', { 'istio-injection': 'enabled', ...restricted }));
+      expect(istio.cni).toBe(true);
+      expect(istio.ambient).toBe(true);
+      // istioctl's ambient profile installs the agent and ztunnel itself
+      expect(findOne(docs, 'IstioOperator').spec).toMatchObject({ profile: 'ambient' });
+      expect(findOne(docs, 'IstioOperator').spec.components.cni).toBeUndefined();
+      expect(warningsOf(app)).toEqual([]);
     });
   });
 
@@ -421,12 +442,12 @@ describe('IstioControlPlane', () => {
     const controlPlane = new IstioControlPlane(chart, 'mesh');
 
     // WHEN
-    controlPlane.istioOperator.addJsonPatch(
+    controlPlane.istioOperator!.addJsonPatch(
       JsonPatch.add('/spec/components/pilot/k8s/nodeSelector', { 'node-role.example.com/mesh': 'true' }),
       JsonPatch.add('/spec/values/pilot', { env: { PILOT_ENABLE_STATUS: 'true' } }),
       JsonPatch.add('/spec/components/cni', { enabled: true }),
     );
-    controlPlane.istioOperator.metadata.addLabel('team', 'platform');
+    controlPlane.istioOperator!.metadata.addLabel('team', 'platform');
 
     // THEN
     const operator = findOne(synthValid(chart), 'IstioOperator');
