@@ -9,7 +9,7 @@ import { invalid } from '../common/validation';
 
 /**
  * Maps whose keys are the user's although the chart lists a few defaults: mesh config (Istio's
- * MeshConfig, passed through), labels and annotations, Kubernetes resource names.
+ * MeshConfig, passed through), labels and annotations.
  */
 const OPEN_MAPS: Record<string, string[]> = {
   [IstioHelmChart.ISTIOD]: ['meshConfig'],
@@ -23,6 +23,10 @@ export function unknownHelmValuePaths(chart: IstioHelmChart, values: any): strin
   const walk = (value: any, keys: IstioHelmValueKeys, at: string[]) => {
     if (keys === '*' || isOpen(chart, at)) return;
     if (!isMap(value)) return;
+    if (at[at.length - 1] === 'resources' && keys !== true) {
+      // a Kubernetes ResourceRequirements, which the charts pass to the container as it is
+      keys = { requests: '*', limits: '*' };
+    }
     if (keys === true) {
       unknown.push(at.join('.'));
       return;
@@ -47,10 +51,7 @@ export function checkHelmValues(scope: IConstruct, field: string, chart: IstioHe
 }
 
 function isOpen(chart: string, at: string[]): boolean {
-  const path = at.join('.');
-  // Kubernetes resource names (cpu, memory, ephemeral-storage, extended resources)
-  if (/(^|\.)resources\.(requests|limits)$/.test(path)) return true;
-  return (OPEN_MAPS[chart] ?? []).includes(path);
+  return (OPEN_MAPS[chart] ?? []).includes(at.join('.'));
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {
