@@ -2,10 +2,10 @@
 // repository at a pinned version, with the values inline and sync waves in install order. Internal.
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ArgoCdSyncWaves } from '../gitops/sync-waves';
-import { Application, ApplicationSpecIgnoreDifferences } from '../../imports/argoproj.io';
 import { IstioHelmChart } from './helm-chart';
 import { ReleaseToWrite } from './helm-delivery';
+import { Application, ApplicationSpecIgnoreDifferences } from '../../imports/argoproj.io';
+import { ArgoCdSyncWaves } from '../gitops/sync-waves';
 
 /**
  * The wave of the first stage: before everything ArgoCdSyncWaves orders (namespaces at -2), so

@@ -3,9 +3,9 @@
 // Internal.
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { ReleaseToWrite } from './helm-delivery';
 import { HelmRelease, HelmReleaseSpecChartSpecSourceRefKind } from '../../imports/helm.toolkit.fluxcd.io';
 import { HelmRepository } from '../../imports/source.toolkit.fluxcd.io';
-import { ReleaseToWrite } from './helm-delivery';
 
 /** The name of the HelmRepository every HelmRelease of the charts refers to. */
 export const HELM_REPOSITORY_NAME = 'istio';

@@ -63,8 +63,13 @@ export function controlPlaneReleases(model: ResolvedControlPlane, options: HelmP
   }
   if (options.clusterComponents && model.cni) {
     releases.push({
-      id: 'cni', releaseName: 'istio-cni', objectName: 'istio-cni', chart: IstioHelmChart.CNI, namespace: ns,
-      stage: model.ambient ? STAGES.CNI_AMBIENT : STAGES.CNI_SIDECAR, values: () => cniValues(model),
+      id: 'cni',
+      releaseName: 'istio-cni',
+      objectName: 'istio-cni',
+      chart: IstioHelmChart.CNI,
+      namespace: ns,
+      stage: model.ambient ? STAGES.CNI_AMBIENT : STAGES.CNI_SIDECAR,
+      values: () => cniValues(model),
     });
   }
   releases.push({ id: 'istiod', releaseName: istiod, objectName: istiod, chart: IstioHelmChart.ISTIOD, namespace: ns, stage: STAGES.ISTIOD, values: () => istiodValues(model) });

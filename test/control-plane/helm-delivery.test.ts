@@ -50,10 +50,15 @@ const CONFIGURATIONS: Array<[string, IstioControlPlaneProps]> = [
     cni: true,
     pilotScaling: IstioPilotScaling.autoscale({ minReplicas: 2, maxReplicas: 6, targetCpuUtilization: 70 }),
     ingressGateways: [{}, {
-      name: 'internal-gateway', namespace: 'internal-ingress', internal: true, labels: { istio: 'internal-gateway' },
+      name: 'internal-gateway',
+      namespace: 'internal-ingress',
+      internal: true,
+      labels: { istio: 'internal-gateway' },
       ports: [{ port: 443, targetPort: 8443, name: 'https' }],
     }, {
-      name: 'private-lb', labels: { istio: 'private-lb' }, serviceType: ServiceType.LOAD_BALANCER,
+      name: 'private-lb',
+      labels: { istio: 'private-lb' },
+      serviceType: ServiceType.LOAD_BALANCER,
       serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal' },
     }],
     egressGateway: { resources: { cpu: { request: Cpu.millis(100) } } },
@@ -179,7 +184,9 @@ describe('Argo CD', () => {
     // istiod flips the validators to Fail and patches their caBundle (istio/istio#44285, #57643)
     const base = findOne(docs, 'Application', 'istio-base');
     expect(base.spec.ignoreDifferences).toEqual([{
-      group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', name: 'istiod-default-validator',
+      group: 'admissionregistration.k8s.io',
+      kind: 'ValidatingWebhookConfiguration',
+      name: 'istiod-default-validator',
       jqPathExpressions: ['.webhooks[]?.failurePolicy', '.webhooks[]?.clientConfig.caBundle'],
     }]);
     expect(base.spec.syncPolicy.syncOptions).toEqual(['CreateNamespace=true', 'RespectIgnoreDifferences=true', 'ServerSideApply=true']);
@@ -190,8 +197,12 @@ describe('Argo CD', () => {
 
   test('options: namespace, project, cluster, chart version, repository, manual sync', () => {
     const { docs } = synth({ ingressGateways: [] }, IstioDelivery.argoCd({
-      namespace: 'gitops', project: 'platform', destinationServer: 'https://prod.example.com:6443',
-      chartVersion: '1.30.2', repository: 'https://charts.example.com/istio', automatedSync: false,
+      namespace: 'gitops',
+      project: 'platform',
+      destinationServer: 'https://prod.example.com:6443',
+      chartVersion: '1.30.2',
+      repository: 'https://charts.example.com/istio',
+      automatedSync: false,
     }));
     const istiod = findOne(docs, 'Application', 'istiod');
     expect(istiod.metadata.namespace).toBe('gitops');
@@ -219,7 +230,9 @@ describe('Flux', () => {
     for (const r of releases) {
       expect(r.metadata.namespace).toBe('flux-system');
       expect(r.spec).toMatchObject({
-        targetNamespace: 'istio-system', storageNamespace: 'istio-system', install: { createNamespace: true },
+        targetNamespace: 'istio-system',
+        storageNamespace: 'istio-system',
+        install: { createNamespace: true },
         chart: { spec: { version: '1.30.3', sourceRef: { kind: 'HelmRepository', name: 'istio' } } },
       });
       expect(r.spec.releaseName).toBe(r.metadata.name);
@@ -240,11 +253,16 @@ describe('revisions side by side (canary upgrade)', () => {
     const app = Testing.app();
     MeshWarnings.setMode(app, WarningMode.COLLECT);
     const stable = new IstioControlPlane(new Chart(app, 'stable'), 'control-plane', {
-      name: 'stable', revision: 'istiod-1-29', revisionTags: ['prod-stable'], ingressGateways: [],
+      name: 'stable',
+      revision: 'istiod-1-29',
+      revisionTags: ['prod-stable'],
+      ingressGateways: [],
       delivery: IstioDelivery.flux({ chartVersion: '1.29.4', clusterComponents: false }),
     });
     const canary = new IstioControlPlane(new Chart(app, 'canary'), 'control-plane', {
-      name: 'canary', revision: 'istiod-1-30', revisionTags: ['prod-canary'],
+      name: 'canary',
+      revision: 'istiod-1-30',
+      revisionTags: ['prod-canary'],
       delivery: IstioDelivery.flux(),
     });
     const [stableDocs, canaryDocs] = [stable, canary].map(c => synthValid(c.node.scope as Chart));

@@ -11,7 +11,8 @@ export function releasesOf(docs: any[]): HelmReleaseInput[] {
   return docs.flatMap(d => {
     if (d.kind === 'Application') {
       const { source, destination } = d.spec;
-      return [{ releaseName: source.helm.releaseName, namespace: destination.namespace, chart: source.chart, values: source.helm.valuesObject ?? {} }];
+      const values = source.helm.valuesObject ?? {};
+      return [{ releaseName: source.helm.releaseName, namespace: destination.namespace, chart: source.chart, values }];
     }
     if (d.kind === 'HelmRelease') {
       return [{ releaseName: d.spec.releaseName, namespace: d.spec.targetNamespace, chart: d.spec.chart.spec.chart, values: d.spec.values ?? {} }];
