@@ -6,10 +6,14 @@ import * as path from 'path';
 import { App, AppProps } from 'cdk8s';
 import { AtomicSynth } from '../src';
 import { referenceApp } from './app';
+import { argoCdApp } from './argo-cd';
+import { fluxApp } from './flux';
 
 /** The example apps, each with the folder under dist/manifests/ it is written to. */
 const EXAMPLES: Array<[string, (props: AppProps) => App]> = [
   ['reference', referenceApp],
+  ['argo-cd', argoCdApp],
+  ['flux', fluxApp],
 ];
 
 const cliOutdir = process.env.CDK8S_OUTDIR;
