@@ -7,7 +7,7 @@ import { writeHelmRelease, writeHelmRepository } from './flux-helm-releases';
 import { bindHelmDelivery, checkChartVersion, DEFAULT_CHART_VERSION, ISTIO_HELM_REPOSITORY } from './helm-delivery';
 import { renderIstioOperator } from './istio-operator';
 import { checkDuration, formatDuration } from '../common/duration';
-import { checkDnsLabel, checkHttpUrl, invalid, invalidMessage } from '../common/validation';
+import { checkDnsLabel, checkHttpUrl, invalid } from '../common/validation';
 
 /**
  * Options of both GitOps deliveries, which install Istio's Helm charts.
@@ -112,8 +112,8 @@ export class IstioDelivery {
         helm: false,
         addGateway: () => {},
         addHelmValues: () => {
-          throw new Error(`${scope.node.path}: ${invalidMessage('addHelmValues', 'istioctl',
-            'Helm values apply to the Argo CD and Flux deliveries; with istioctl, patch the IstioOperator (istioOperator.addJsonPatch)')}`);
+          throw invalid(scope, 'addHelmValues', 'istioctl',
+            'Helm values apply to the Argo CD and Flux deliveries; with istioctl, patch the IstioOperator (istioOperator.addJsonPatch)');
         },
       }),
     });
@@ -151,10 +151,9 @@ export class IstioDelivery {
         const interval = options.interval === undefined ? '10m'
           : formatDuration(checkDuration(scope, 'delivery.interval', options.interval, Duration.seconds(1), 'Duration.minutes(10)'));
         const settings = { namespace: checkDnsLabel(scope, 'delivery.namespace', options.namespace ?? 'flux-system'), interval, ...git };
-        const repository = git.clusterComponents ? writeHelmRepository(scope, settings) : undefined;
-        const binding = bindHelmDelivery(scope, model, git, (s, release) => writeHelmRelease(s, settings, release));
-        if (repository) binding.releases.forEach(r => r.node.addDependency(repository));
-        return binding;
+        // one per cluster, like base: the other control planes' releases refer to it by name
+        if (git.clusterComponents) writeHelmRepository(scope, settings);
+        return bindHelmDelivery(scope, model, git, (s, release) => writeHelmRelease(s, settings, release));
       },
     });
   }

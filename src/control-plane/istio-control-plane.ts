@@ -22,7 +22,8 @@ import { MeshWarnings } from '../common/warnings';
  */
 export interface IstioControlPlaneProps {
   /**
-   * The IstioOperator's name.
+   * The control plane's name: the IstioOperator's name with istioctl (the Helm deliveries name
+   * their releases after Istio's charts).
    *
    * @default "istio-control-plane"
    */
@@ -198,7 +199,7 @@ export interface IstioControlPlaneProps {
  *   or HelmReleases, in install order, which the GitOps controller applies.
  */
 export class IstioControlPlane extends Construct {
-  /** The IstioOperator's name. */
+  /** The control plane's name (the IstioOperator's, with istioctl). */
   public readonly name: string;
 
   /** The namespace Istio is installed into. */
