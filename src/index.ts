@@ -15,7 +15,10 @@ export * from './node-tuning/sysctl-scope';
 export * from './node-tuning/tuned-node-pool';
 
 // 2. The control plane
+export * from './control-plane/delivery';
+export * from './control-plane/extension-providers';
 export * from './control-plane/gateway';
+export * from './control-plane/helm-chart';
 export * from './control-plane/istio-control-plane';
 export * from './control-plane/mesh-settings';
 export * from './control-plane/pilot-scaling';
