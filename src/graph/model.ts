@@ -7,8 +7,8 @@ import { Problem, resolveMesh, ResolvedMesh } from './resolve';
 import { enableAppChecks, renderedObjects } from '../common/app-checks';
 import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE } from '../common/istio';
 import { invalidMessage } from '../common/validation';
-import { SidecarDataPlane } from '../data-plane/sidecar';
 import type { DataPlaneRenderer } from '../data-plane/data-plane';
+import { SidecarDataPlane } from '../data-plane/sidecar';
 
 /** A namespace the app creates (managed) or names as existing elsewhere. */
 export interface NamespaceIntent {
@@ -162,9 +162,18 @@ export class MeshModel {
   public nameNamespace(construct: IConstruct, name: string): void {
     if (this.namespaces.has(name)) return;
     this.addNamespace({
-      name, construct, managed: false, trustDomain: DEFAULT_TRUST_DOMAIN, rootNamespace: ISTIO_NAMESPACE,
-      clusterDomain: DEFAULT_CLUSTER_DOMAIN, dataPlane: new SidecarDataPlane(), registryOnly: true, dnsCidrs: [],
-      egress: { meshHosts: [], externalHosts: [] }, namedNamespaces: [], namedServiceAccounts: [],
+      name,
+      construct,
+      managed: false,
+      trustDomain: DEFAULT_TRUST_DOMAIN,
+      rootNamespace: ISTIO_NAMESPACE,
+      clusterDomain: DEFAULT_CLUSTER_DOMAIN,
+      dataPlane: new SidecarDataPlane(),
+      registryOnly: true,
+      dnsCidrs: [],
+      egress: { meshHosts: [], externalHosts: [] },
+      namedNamespaces: [],
+      namedServiceAccounts: [],
     });
   }
 

@@ -2,7 +2,8 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as YAML from 'yaml';
 import {
-  AlertSeverity, AppProtocol, CanaryService, GoldenSignalAlerts, IMeshService, KialiAuthStrategy, MeshObservability, MeshPrometheus, ZeroTrustNamespace,
+  AlertSeverity, AppProtocol, CanaryService, GoldenSignalAlerts, IMeshService, KialiAuthStrategy, MeshObservability, MeshPrometheus,
+  ZeroTrustNamespace,
 } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
 

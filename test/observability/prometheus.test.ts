@@ -50,8 +50,12 @@ describe('MeshPrometheus', () => {
     expect(new MeshObservability(chart, 'observability').prometheus.url).toBe(url);
     const payments = ZeroTrustNamespace.fromName(chart, 'payments', 'payments');
     const argo = new CanaryService(chart, 'payment', {
-      namespace: payments, name: 'payment-service', port: 8080, analysis: CanaryAnalysis.argoRollouts(),
-      stable: { version: 'v1', image: 'registry.example.com/payment:1.4.2' }, canary: { version: 'v2', image: 'registry.example.com/payment:1.5.0' },
+      namespace: payments,
+      name: 'payment-service',
+      port: 8080,
+      analysis: CanaryAnalysis.argoRollouts(),
+      stable: { version: 'v1', image: 'registry.example.com/payment:1.4.2' },
+      canary: { version: 'v2', image: 'registry.example.com/payment:1.5.0' },
     });
     expect(argo.analysisTemplate!.toJson().spec.metrics.map((m: any) => m.provider.prometheus.address)).toEqual([url, url]);
     const labels = (o: { metadata: { labels?: Record<string, string> } }) => o.metadata.labels?.release;
