@@ -55,6 +55,18 @@ export interface NamedServiceAccount {
   readonly name: string;
 }
 
+/**
+ * A destination every proxy of the mesh sends to, whatever its calls: the tracing collector of
+ * the control plane's extension providers, say.
+ */
+export interface MeshEgress {
+  /** The namespace of an in-cluster destination; undefined for a host outside the cluster. */
+  readonly namespace?: string;
+  /** The fully qualified host. */
+  readonly host: string;
+  readonly port: number;
+}
+
 /** A port of a workload's Service. */
 export interface WorkloadPort {
   /** The Service port, which callers dial. */
@@ -133,6 +145,8 @@ export class MeshModel {
   public readonly namespaces = new Map<string, NamespaceIntent>();
   public readonly workloads: WorkloadIntent[] = [];
   public readonly calls: CallIntent[] = [];
+  /** Destinations every proxy of the mesh sends to. */
+  public readonly meshEgress: MeshEgress[] = [];
   /** The most tries one request may cause at a service, along any call chain. */
   public maxTriesPerRequest = DEFAULT_MAX_TRIES;
 
@@ -175,6 +189,14 @@ export class MeshModel {
       namedNamespaces: [],
       namedServiceAccounts: [],
     });
+  }
+
+  /** Records a destination of every proxy (its namespace, when in the cluster, counts as named). */
+  public addMeshEgress(construct: IConstruct, egress: MeshEgress): void {
+    if (this.meshEgress.some(e => e.host === egress.host && e.port === egress.port)) return;
+    this.meshEgress.push(egress);
+    if (egress.namespace) this.nameNamespace(construct, egress.namespace);
+    this.changed();
   }
 
   /** Records a workload. */
