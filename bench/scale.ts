@@ -33,7 +33,7 @@ interface Run { readonly documents: number; readonly wallMs: number; readonly ma
 
 function run(variant: string, services: number, workdir: string): Run {
   const output = execFileSync(process.execPath, [measure, variant, String(services), workdir],
-    { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+    { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(output.trim().split('\n').pop()!);
 }
 
