@@ -24,8 +24,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   devDeps: [
     'cdk8s-cli@2.207.60',
     'ajv@^8.20.0',
-    'yaml@^2.9.1',
   ],
+  // `cdk8s-mesh analyze` (src/cli) parses YAML with line numbers; cdk8s bundles `yaml` but does not
+  // export it, so the package bundles its own copy (jsii supports bundled dependencies)
+  bundledDeps: ['yaml@^2.9.1'],
+  bin: { 'cdk8s-mesh': 'bin/cdk8s-mesh' },
 
   // No GitHub here: CI is .ci/run. Release automation can be switched on where it runs.
   github: false,

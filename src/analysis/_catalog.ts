@@ -84,12 +84,12 @@ export const MESH = {
     "(Envoy's route timeout includes every attempt and the back-off between them, istio/istio#21137); %s"),
   RouteWeightsNot100: type('MESH0003', 'RouteWeightsNot100', WARNING,
     '%s: destination weights add up to %d, not 100, and Istio shares traffic in proportion to them: %s; make them add up to 100'),
-  SelectsNoPods: type('MESH0004', 'SelectsNoPods', WARNING, '%s selects no pod (labels %s): %s'),
+  SelectsNoPods: type('MESH0004', 'SelectsNoPods', WARNING, '%s selects no pod (labels %s); %s'),
   MissingAppVersionLabels: type('MESH0005', 'MissingAppVersionLabels', INFO,
     'The pods of this mesh workload have no %s label; Istio telemetry and Kiali name workloads by app and version ' +
     '(app or app.kubernetes.io/name, version or app.kubernetes.io/version)'),
   PlainTextUnderStrictMesh: type('MESH0006', 'PlainTextUnderStrictMesh', WARNING,
-    '%s mTLS mode %s under the mesh-wide STRICT mode of PeerAuthentication %s, so plain-text clients get in there; ' +
+    '%s is %s under the mesh-wide STRICT mode of PeerAuthentication %s, so plain-text clients get in there; ' +
     'remove the exception once those clients run with a sidecar'),
   PodSecurityViolation: type('MESH0007', 'PodSecurityViolation', ERROR,
     'The pods would be rejected by the Pod Security level %q that namespace %s enforces: %s; fix the pod spec or lower the level of the namespace'),

@@ -20,11 +20,11 @@ export const plainTextUnderStrictMesh: Check = {
     for (const policy of policies) {
       if (policy === meshWide) continue;
       const mode = policy.spec.mtls?.mode;
-      const whose = policy.spec.selector ? 'The pods this PeerAuthentication selects get' : 'This PeerAuthentication gives its namespace';
-      if (WEAK.has(mode)) context.report(policy, MESH.PlainTextUnderStrictMesh, [whose, mode, strict], ['spec', 'mtls', 'mode']);
+      const whose = policy.spec.selector ? 'the pods it selects' : `namespace ${policy.namespace}`;
+      if (WEAK.has(mode)) context.report(policy, MESH.PlainTextUnderStrictMesh, [`The mTLS mode of ${whose}`, mode, strict], ['spec', 'mtls', 'mode']);
       for (const [port, setting] of Object.entries<any>(policy.spec.portLevelMtls ?? {})) {
         if (WEAK.has(setting?.mode)) {
-          context.report(policy, MESH.PlainTextUnderStrictMesh, [`${whose} on port ${port}`, setting.mode, strict],
+          context.report(policy, MESH.PlainTextUnderStrictMesh, [`The mTLS mode of port ${port} of ${whose}`, setting.mode, strict],
             ['spec', 'portLevelMtls', port, 'mode']);
         }
       }
