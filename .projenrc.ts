@@ -108,4 +108,11 @@ project.addTask('bench', {
   receiveArgs: true,
 });
 
+// The mesh analysis on 50,000 objects (figures in README.md, "Analysis"); a benchmark, never a test.
+project.addTask('bench:analyze', {
+  description: 'Time the mesh analysis of a large mesh: npx projen bench:analyze [objects]',
+  exec: 'ts-node --transpile-only bench/analyze-at-scale.ts',
+  receiveArgs: true,
+});
+
 project.synth();

@@ -130,6 +130,7 @@ export class ObjectIndex {
   private readonly workloadsByNamespace = new Map<string, Workload[]>();
   /** Workloads by `namespace\0key\0value`, and by `*\0key\0value` across namespaces. */
   private readonly workloadsByLabel = new Map<string, Workload[]>();
+  private readonly anyWorkloadCache = new Map<string, boolean>();
   private registry?: ServiceRegistry;
   private servicesByWorkload?: Map<Workload, AnalyzedObject[]>;
 
@@ -169,6 +170,20 @@ export class ObjectIndex {
       if (!smallest || list.length < smallest.length) smallest = list;
     }
     return smallest!.filter(w => entries.every(([k, v]) => w.labels[k] === v));
+  }
+
+  /**
+   * Whether any workload, in any namespace, carries every label of `selector`. Remembered per
+   * selector: many DestinationRule subsets ask the same (`version: v1`) across the whole mesh.
+   */
+  public anyWorkload(selector: Record<string, unknown>): boolean {
+    const key = Object.keys(selector).sort().map(k => `${k}=${selector[k]}`).join('\u0000');
+    let found = this.anyWorkloadCache.get(key);
+    if (found === undefined) {
+      found = this.selectWorkloads(selector).length > 0;
+      this.anyWorkloadCache.set(key, found);
+    }
+    return found;
   }
 
   /** The hosts of the mesh (ServiceEntries and Services). */

@@ -25,7 +25,7 @@ export const destinationRuleSubsets: Check = {
       if (!context.judges(found.object.type === TYPES.Service ? found.object.namespace : '*')) continue;
       for (const subset of dr.spec.subsets ?? []) {
         const labels = { ...found.workloadSelector, ...subset?.labels };
-        if (index.selectWorkloads(labels).length === 0) context.report(dr, IST.DestinationRuleSubsetNotSelectPods, [String(subset?.name)]);
+        if (!index.anyWorkload(labels)) context.report(dr, IST.DestinationRuleSubsetNotSelectPods, [String(subset?.name)]);
       }
     }
   },

@@ -28,7 +28,7 @@ export const selectsNoPods: Check = {
       (dr.spec.subsets ?? []).forEach((subset: any, i: number) => {
         const labels = { ...host.object.spec.selector, ...subset?.labels };
         // no pod anywhere: IST0173 says so
-        if (index.selectWorkloads(subset?.labels ?? {}).length === 0) return;
+        if (!index.anyWorkload(subset?.labels ?? {})) return;
         if (index.selectWorkloads(labels, host.object.namespace).length > 0) return;
         context.report(dr, MESH.SelectsNoPods, [`Subset ${subset?.name} of host ${dr.spec.host}`, selectorString(labels),
           `none of the pods of Service ${host.object.namespace}/${host.object.name} has the subset's labels; fix the subset's labels`],
