@@ -177,11 +177,11 @@ export class ObjectIndex {
    * selector: many DestinationRule subsets ask the same (`version: v1`) across the whole mesh.
    */
   public anyWorkload(selector: Record<string, unknown>): boolean {
-    const key = Object.keys(selector).sort().map(k => `${k}=${selector[k]}`).join('\u0000');
-    let found = this.anyWorkloadCache.get(key);
+    const id = Object.keys(selector).sort().map(k => `${k}=${selector[k]}`).join('\u0000');
+    let found = this.anyWorkloadCache.get(id);
     if (found === undefined) {
       found = this.selectWorkloads(selector).length > 0;
-      this.anyWorkloadCache.set(key, found);
+      this.anyWorkloadCache.set(id, found);
     }
     return found;
   }
