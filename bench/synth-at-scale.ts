@@ -26,7 +26,7 @@ function build(outdir: string): App {
     ns.allowFrom(WorkloadIdentity.ingressGateway(), { ports: [8080] });
     for (let s = 0; s < services; s++) {
       const svc = new CanaryService(chart, `svc-${s}`, {
-        namespace: ns.name,
+        namespace: ns,
         name: `svc-${s}`,
         port: 8080,
         stable: { version: 'v1', image: `registry.example.com/svc-${s}:1.0.0` },

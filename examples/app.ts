@@ -1,9 +1,11 @@
 // The whole strategy as one cdk8s app, in the order the strategy adopts it: tune the nodes,
-// install a sized control plane, mTLS first, then observability, then traffic shaping.
+// install a sized control plane, mTLS first, then observability, then traffic shaping. The strategy's
+// payment-service runs behind a small shop that calls it (web -> checkout -> payment, checkout ->
+// inventory), declared once as a service graph: every workload admits exactly the calls declared.
 // `main.ts` synthesizes it (one YAML file per chart); tests check it against the reference values.
 import { App, AppProps, Chart, Duration } from 'cdk8s';
 import {
-  CanaryService, IstioControlPlane, MeshObservability, NodeHealthAlerts, TunedNodePool, WorkloadIdentity,
+  CanaryService, IstioControlPlane, MeshObservability, MeshWorkload, NodeHealthAlerts, ServiceVersion, TunedNodePool,
   ZeroTrustMesh, ZeroTrustNamespace,
 } from '../src';
 
@@ -20,31 +22,73 @@ export function referenceApp(props: AppProps = {}): App {
   // The CNI node agent replaces istio-init, which the restricted Pod Security of zero-trust namespaces rejects.
   new IstioControlPlane(new Chart(app, 'istio'), 'control-plane', { name: 'coolvds-prod-mesh', cni: true });
 
-  // 3. Zero trust: STRICT mTLS mesh-wide, and a namespace where nothing is allowed unless named.
+  // 3. Zero trust: STRICT mTLS mesh-wide, and namespaces where nothing is allowed unless declared.
   const mesh = new Chart(app, 'mesh');
   new ZeroTrustMesh(mesh, 'zero-trust');
+  // Prometheus: kube-prometheus-stack in `monitoring`, installed by other means (MeshPrometheus.operator())
   const observability = new MeshObservability(mesh, 'observability');
+  const team = (name: string) => {
+    const chart = new Chart(app, name);
+    // the gateway reaches only what the graph says it calls (no namespace-wide admission)
+    const namespace = new ZeroTrustNamespace(chart, 'namespace', { name, rootNamespaceIngress: false });
+    namespace.allowMetricsScrapingFrom(observability.prometheus.namespace);
+    return { chart, namespace };
+  };
+  const frontend = team('frontend');
+  const orders = team('orders');
+  const payments = team('payments');
 
-  const payments = new Chart(app, 'payments');
-  const namespace = new ZeroTrustNamespace(payments, 'namespace', { name: 'payments' });
-  namespace.allowFrom(WorkloadIdentity.ingressGateway(), { ports: [8080] });
-  namespace.allowMetricsScrapingFrom('monitoring');
-
-  // 4. The canary, exactly as the strategy writes it: its retry trap is reported as a warning.
-  const payment = new CanaryService(payments, 'payment', {
-    namespace: namespace.name,
+  // 4. The services. A restricted namespace admits only Kubernetes' safe sysctls (the others are
+  // reported); every pod spreads over nodes and zones and writes only to its /tmp.
+  const sysctls = tuning.podSysctls.safeOnly();
+  const version = (name: string, tag: string): ServiceVersion => ({ version: 'v1', image: `registry.example.com/${name}:${tag}` });
+  const web = new CanaryService(frontend.chart, 'web', {
+    namespace: frontend.namespace,
+    name: 'web',
+    port: 8080,
+    stable: version('web', '3.2.0'),
+    timeout: Duration.seconds(5),
+    autoscaling: { minReplicas: 2, maxReplicas: 6, cpuUtilization: 70 },
+    sysctls,
+  });
+  const checkout = new CanaryService(orders.chart, 'checkout', {
+    namespace: orders.namespace,
+    name: 'checkout',
+    port: 8080,
+    stable: version('checkout', '2.0.1'),
+    timeout: Duration.seconds(3),
+    // payment retries below it: retry at one hop only, or tries multiply along the chain
+    retries: { attempts: 0 },
+    sysctls,
+  });
+  const inventory = new CanaryService(orders.chart, 'inventory', {
+    namespace: orders.namespace,
+    name: 'inventory',
+    port: 8080,
+    stable: version('inventory', '1.7.4'),
+    timeout: Duration.seconds(1),
+    sysctls,
+  });
+  // the canary, exactly as the strategy writes it: its retry trap is reported as a warning
+  const payment = new CanaryService(payments.chart, 'payment', {
+    namespace: payments.namespace,
     name: 'payment-service',
     port: 8080,
     stable: { version: 'v1', image: 'registry.example.com/payment:1.4.2' },
     canary: { version: 'v2', image: 'registry.example.com/payment:1.5.0', weight: 5 },
     timeout: Duration.seconds(2),
     retries: { attempts: 3, perTryTimeout: Duration.seconds(2) },
-    // a restricted namespace admits only Kubernetes' safe sysctls (the others are reported)
-    sysctls: tuning.podSysctls.safeOnly(),
+    sysctls,
   });
 
-  // 5. Per-hop golden signals: p99 above 200 ms or a 5xx spike.
-  observability.addServiceAlerts(payment);
+  // Who calls whom, declared once: authorization, NetworkPolicies and proxy scope follow.
+  MeshWorkload.ingressGateway(mesh, 'ingress-gateway').calls(web);
+  web.calls(checkout);
+  checkout.calls(payment, { methods: ['POST'], paths: ['/pay', '/pay/*'] });
+  checkout.calls(inventory, { methods: ['GET'] });
+
+  // 5. Per-hop golden signals: p99 above 200 ms or a 5xx spike, for every service.
+  for (const service of [web, checkout, inventory, payment]) observability.addServiceAlerts(service);
 
   return app;
 }

@@ -3,14 +3,8 @@
 // Under the cdk8s CLI, which empties only its own folder (cdk8s.yaml `output`), AtomicSynth also
 // copies the files there for the CLI to list.
 import * as path from 'path';
-import { App, AppProps } from 'cdk8s';
+import { EXAMPLES } from '.';
 import { AtomicSynth } from '../src';
-import { referenceApp } from './app';
-
-/** The example apps, each with the folder under dist/manifests/ it is written to. */
-const EXAMPLES: Array<[string, (props: AppProps) => App]> = [
-  ['reference', referenceApp],
-];
 
 const cliOutdir = process.env.CDK8S_OUTDIR;
 for (const [name, build] of EXAMPLES) {

@@ -1,5 +1,6 @@
 // Shared: warnings, Pod Security, references between constructs
 export { AlertSeverity } from './common/alerts';
+export { AppProtocol } from './common/app-protocol';
 export { PodSecurityLevel } from './common/labels';
 export * from './common/mesh-service';
 export * from './common/outbound-traffic-policy';
@@ -14,22 +15,36 @@ export * from './node-tuning/sysctl-scope';
 export * from './node-tuning/tuned-node-pool';
 
 // 2. The control plane
+export * from './control-plane/delivery';
+export * from './control-plane/extension-providers';
 export * from './control-plane/gateway';
+export * from './control-plane/helm-chart';
 export * from './control-plane/istio-control-plane';
 export * from './control-plane/mesh-settings';
 export * from './control-plane/pilot-scaling';
 export * from './control-plane/profile';
 
-// 3. Zero trust
-export * from './zero-trust/workload-identity';
+// 3. Zero trust, and the service graph that derives least privilege from declared calls
+export { WorkloadIdentity } from './zero-trust/workload-identity';
+export type { IngressGatewayIdentityOptions } from './zero-trust/workload-identity';
 export * from './zero-trust/zero-trust-mesh';
 export * from './zero-trust/zero-trust-namespace';
+export { ExternalProtocol } from './zero-trust/service-entries';
+export type { PlainTextOptions } from './zero-trust/plain-text';
+export { MeshWorkload } from './graph/mesh-workload';
+export type {
+  CallOptions, IMeshCaller, IMeshWorkload, IngressGatewayCallerOptions, MeshCallerReferenceProps, MeshGraphLimits,
+  MeshServiceReferenceProps,
+} from './graph/mesh-workload';
+export { DataPlane } from './data-plane/data-plane';
 
 // 4. Observability
 export * from './observability/golden-signal-alerts';
 export * from './observability/kiali';
 export * from './observability/mesh-observability';
 export * from './observability/mesh-telemetry';
+export * from './observability/prometheus';
+export { IstioMetrics } from './observability/promql';
 export * from './observability/scraping';
 
 // 5. Traffic: the canary, resilience, progressive delivery (modules that also hold internals
@@ -38,10 +53,12 @@ export { AnalysisEngine, CanaryAnalysis } from './traffic/canary-analysis';
 export type { ArgoRolloutsAnalysisOptions, CanaryAnalysisOptions, FlaggerAnalysisOptions, LoadTestWebhook } from './traffic/canary-analysis';
 export { CanaryService } from './traffic/canary-service';
 export type { CanaryServiceProps } from './traffic/canary-service';
+export type { Autoscaling } from './traffic/autoscaling';
 export type { CircuitBreaker } from './traffic/circuit-breaking';
-export { AppProtocol } from './traffic/port-naming';
 export type { RetryPolicy } from './traffic/retries';
 export type { HeaderMatch } from './traffic/routing';
+export { TopologySpread } from './traffic/topology-spread';
+export type { TopologySpreadOptions } from './traffic/topology-spread';
 export type { ServiceVersion } from './traffic/workload';
 
 // Mesh analysis, at every synth and as `cdk8s-mesh analyze`

@@ -8,7 +8,10 @@ import { ApiObject, App } from 'cdk8s';
 import * as YAML from 'yaml';
 import { referenceApp } from '../examples/app';
 import { AtomicSynth, MeshWarnings, WarningMode } from '../src';
-import { expectValidDocuments, findOne } from './support';
+import { expectValidDocuments, findAll, findOne } from './support';
+import { authorize } from './support/semantics/istio-authorization';
+import { connects } from './support/semantics/network-policy';
+import { sees } from './support/semantics/sidecar-scope';
 
 /** Synthesizes the reference app into a fresh folder: the app, and each file's documents. */
 function synthReference(): { app: App; outdir: string; files: Record<string, any[]> } {
@@ -26,7 +29,7 @@ function synthReference(): { app: App; outdir: string; files: Record<string, any
 const { app, outdir, files } = synthReference();
 
 test('one file per chart, every document valid against its upstream schema', () => {
-  expect(Object.keys(files)).toEqual(['istio.k8s.yaml', 'mesh.k8s.yaml', 'nodes.k8s.yaml', 'payments.k8s.yaml']);
+  expect(Object.keys(files)).toEqual(['frontend.k8s.yaml', 'istio.k8s.yaml', 'mesh.k8s.yaml', 'nodes.k8s.yaml', 'orders.k8s.yaml', 'payments.k8s.yaml']);
   for (const docs of Object.values(files)) {
     expect(docs.length).toBeGreaterThan(0);
     expectValidDocuments(docs);
@@ -89,10 +92,56 @@ describe('the strategy, value by value (MISSION.md)', () => {
     });
     expect(findOne(payments, 'PeerAuthentication').spec).toEqual({ mtls: { mode: 'STRICT' } });
     expect(findOne(payments, 'AuthorizationPolicy', 'allow-nothing').spec ?? {}).toEqual({});
-    expect(findOne(payments, 'AuthorizationPolicy', 'allow-by-identity').spec.rules).toEqual([{
-      from: [{ source: { principals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'] } }],
-      to: [{ operation: { ports: ['8080'] } }],
-    }]);
+    // the service graph: payment-service admits checkout, POST /pay only, on its container port
+    expect(findOne(payments, 'AuthorizationPolicy', 'payment-service').spec).toEqual({
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'payment-service' } },
+      action: 'ALLOW',
+      rules: [{
+        from: [{ source: { principals: ['cluster.local/ns/orders/sa/checkout'] } }],
+        to: [{ operation: { ports: ['8080'], methods: ['POST'], paths: ['/pay', '/pay/*'] } }],
+      }],
+    });
+  });
+
+  test('3. the service graph: exactly the declared calls get through, at every layer', () => {
+    const all = Object.values(files).flat();
+    const service = (file: string, name: string) => {
+      const deployment = findAll(files[file], 'Deployment').find(d => d.metadata.labels.app === name)!;
+      const namespace = deployment.metadata.namespace;
+      return {
+        name,
+        namespace,
+        labels: deployment.spec.template.metadata.labels,
+        principal: `cluster.local/ns/${namespace}/sa/${deployment.spec.template.spec.serviceAccountName}`,
+        host: `${name}.${namespace}.svc.cluster.local`,
+        port: findOne(files[file], 'Service', name).spec.ports[0].targetPort,
+      };
+    };
+    const services = [service('frontend.k8s.yaml', 'web'), service('orders.k8s.yaml', 'checkout'),
+      service('orders.k8s.yaml', 'inventory'), service('payments.k8s.yaml', 'payment-service')];
+    const gateway = {
+      name: 'gateway',
+      namespace: 'istio-system',
+      labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
+      principal: 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account',
+    };
+    const allowed: string[] = [];
+    for (const a of [gateway, ...services]) {
+      for (const b of services.filter(s => s !== a)) {
+        const request = { principal: a.principal, namespace: a.namespace, port: b.port, method: b.name === 'inventory' ? 'GET' : 'POST', path: '/pay' };
+        const authorization = authorize(all, b, request);
+        const network = connects(all, { from: a, to: b, port: b.port });
+        // the gateway's proxy is scoped by its own Gateway and routes, not by a Sidecar of this app
+        const visible = a === gateway ? 'n/a' : sees(all, a, b.host, b.namespace);
+        if (authorization || network || visible === true) allowed.push(`${a.name}->${b.name} ${[authorization, network, visible]}`);
+      }
+    }
+    expect(allowed.sort()).toEqual([
+      'checkout->inventory true,true,true',
+      'checkout->payment-service true,true,true',
+      'gateway->web true,true,n/a',
+      'web->checkout true,true,true',
+    ]);
   });
 
   test('4. the canary: every field of the reference DestinationRule and VirtualService', () => {
@@ -122,6 +171,23 @@ describe('the strategy, value by value (MISSION.md)', () => {
     const warnings = MeshWarnings.collect(app).map(w => `${w.path}: ${w.message}`);
     expect(warnings).toContainEqual(expect.stringMatching(
       /^payments\/payment: service payments\/payment-service: retries do not fit in the route timeout.*istio\/istio#21137.*perTryTimeout/));
+  });
+
+  test('the first real app\'s workload needs: spread, a writable /tmp on a read-only root, one autoscaled service', () => {
+    const web = findOne(files['frontend.k8s.yaml'], 'Deployment');
+    const pod = web.spec.template.spec;
+    expect(pod.topologySpreadConstraints.map((c: any) => [c.topologyKey, c.whenUnsatisfiable])).toEqual([
+      ['kubernetes.io/hostname', 'ScheduleAnyway'], ['topology.kubernetes.io/zone', 'ScheduleAnyway'],
+    ]);
+    expect(pod.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(pod.containers[0].volumeMounts).toEqual([{ mountPath: '/tmp', name: 'writable-0' }]);
+    expect(pod.volumes).toEqual([{ name: 'writable-0', emptyDir: {} }]);
+    // the autoscaler holds the count: no replicas in Git for a sync to restore
+    expect(web.spec.replicas).toBeUndefined();
+    expect(findOne(files['frontend.k8s.yaml'], 'HorizontalPodAutoscaler').spec).toMatchObject({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-v1' }, minReplicas: 2, maxReplicas: 6,
+    });
+    expect(findOne(files['frontend.k8s.yaml'], 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
   });
 
   test('5. observability: Kiali, mesh telemetry, scraping and the service\'s golden signals at 200 ms', () => {

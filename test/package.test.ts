@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
+import { compileLibrary } from './support/compiled-library';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -24,7 +25,7 @@ test('a fresh cdk8s app installs the packed tarball and synthesizes with the pub
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-consumer-'));
 
   // GIVEN the library compiled with jsii and packed exactly as it would be published
-  run('npx', ['jsii', '--silence-warnings=reserved-word'], ROOT);
+  compileLibrary();
   const tarball = path.join(work, run('npm', ['pack', '--pack-destination', work, '--silent'], ROOT).trim().split('\n').pop()!);
   const packed = run('tar', ['tzf', tarball], work).split('\n');
   expect(packed).toContain('package/lib/src/index.d.ts');
@@ -53,10 +54,11 @@ test('a fresh cdk8s app installs the packed tarball and synthesizes with the pub
   }));
   fs.writeFileSync(path.join(app, 'main.ts'), [
     "import { App, Chart } from 'cdk8s';",
-    "import { CanaryService, ZeroTrustMesh } from 'cdk8s-mesh';",
+    "import { CanaryService, ZeroTrustMesh, ZeroTrustNamespace } from 'cdk8s-mesh';",
     "const app = new App(); const chart = new Chart(app, 'mesh');",
     "new ZeroTrustMesh(chart, 'zero-trust');",
-    "new CanaryService(chart, 'web', { namespace: 'web', name: 'web', port: 8080, stable: { version: 'v1', image: 'nginx:1.27' } });",
+    "const namespace = new ZeroTrustNamespace(chart, 'namespace', { name: 'web' });",
+    "new CanaryService(chart, 'web', { namespace, name: 'web', port: 8080, stable: { version: 'v1', image: 'nginx:1.27' } });",
     'app.synth();',
   ].join('\n') + '\n');
 

@@ -3,6 +3,9 @@
 import { IConstruct } from 'constructs';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const PRINCIPAL = /^([^/]*)\/ns\/([^/]*)\/sa\/([^/]*)$/;
 
 /** The message for a value that breaks a rule; `rule` says what is expected and how to fix it. */
 export function invalidMessage(field: string, value: unknown, rule: string): string {
@@ -25,6 +28,122 @@ export function checkDnsLabel(scope: IConstruct, field: string, value: string): 
 
 export function isDnsLabel(value: string): boolean {
   return typeof value === 'string' && value.length <= 63 && DNS_LABEL.test(value);
+}
+
+/** Checks an RFC 1123 subdomain (a DNS name such as a cluster domain) and returns it. */
+export function checkDnsSubdomain(scope: IConstruct, field: string, value: string): string {
+  if (!isDnsSubdomain(value)) {
+    throw invalid(scope, field, value,
+      "must be an RFC 1123 subdomain: at most 253 lowercase letters, digits, '-' or '.' (e.g. \"cluster.local\")");
+  }
+  return value;
+}
+
+export function isDnsSubdomain(value: string): boolean {
+  return typeof value === 'string' && value.length <= 253 && DNS_SUBDOMAIN.test(value);
+}
+
+/** Checks a Kubernetes ServiceAccount name (an RFC 1123 subdomain) and returns it. */
+export function checkServiceAccountName(scope: IConstruct, field: string, value: string): string {
+  if (!isDnsSubdomain(value)) {
+    throw invalid(scope, field, value,
+      "must be a Kubernetes ServiceAccount name: at most 253 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit");
+  }
+  return value;
+}
+
+/** Whether a value is a non-empty Kubernetes label value (or the name part of a key). */
+export function isLabelValue(value: string): boolean {
+  return typeof value === 'string' && LABEL_NAME.test(value);
+}
+
+/** Whether a key is a Kubernetes label key: `[DNS subdomain prefix/]name` (apimachinery `IsQualifiedName`). */
+function isLabelKey(key: string): boolean {
+  const parts = key.split('/');
+  if (parts.length > 2) return false;
+  const prefix = parts.length === 2 ? parts[0] : undefined;
+  return LABEL_NAME.test(parts[parts.length - 1]) && (prefix === undefined || isDnsSubdomain(prefix));
+}
+
+/**
+ * Checks Kubernetes labels (keys `[prefix/]name`, values of at most 63 characters; apimachinery
+ * `IsQualifiedName` and `IsValidLabelValue`) and returns a copy. Istio selectors also forbid `*`,
+ * which the syntax already excludes.
+ *
+ * @param allowEmpty whether no labels at all is fine (a selector needs at least one)
+ */
+export function checkLabels(scope: IConstruct, field: string, labels: { [key: string]: string }, allowEmpty = true): { [key: string]: string } {
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels) || (!allowEmpty && Object.keys(labels).length === 0)) {
+    throw invalid(scope, field, labels, 'must be Kubernetes labels, at least one, e.g. { app: "billing" }');
+  }
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isLabelKey(key)) {
+      throw invalid(scope, `${field} key`, key,
+        "must be a label key [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending " +
+        'with a letter or digit, after an optional DNS subdomain prefix and "/" (e.g. "app" or "app.kubernetes.io/name")');
+    }
+    if (typeof value !== 'string' || (value !== '' && !LABEL_NAME.test(value))) {
+      throw invalid(scope, `${field}[${JSON.stringify(key)}]`, value,
+        "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+    }
+  }
+  return { ...labels };
+}
+
+/**
+ * Checks a non-empty list whose every value passes `ok`, and returns it deduplicated and sorted;
+ * undefined stays undefined (an option left out).
+ */
+export function checkList(scope: IConstruct, field: string, values: string[] | undefined, ok: (v: string) => boolean,
+  rule: string): string[] | undefined {
+  if (values === undefined) return undefined;
+  if (!Array.isArray(values) || values.length === 0 || !values.every(v => typeof v === 'string' && ok(v))) {
+    throw invalid(scope, field, values, rule);
+  }
+  return [...new Set(values)].sort();
+}
+
+/** Checks a list of TCP ports, returned deduplicated and sorted; undefined means every port. */
+export function checkPorts(scope: IConstruct, field: string, ports?: number[]): number[] | undefined {
+  if (ports === undefined) return undefined;
+  if (!Array.isArray(ports) || ports.length === 0) {
+    throw invalid(scope, field, ports, 'must list at least one port; leave it out to mean every port');
+  }
+  ports.forEach(p => checkPort(scope, field, p));
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+/**
+ * Checks an Istio principal, `<trustDomain>/ns/<namespace>/sa/<serviceAccount>`, and returns its
+ * parts.
+ */
+export function checkPrincipal(scope: IConstruct, field: string, value: string): { trustDomain: string; namespace: string; serviceAccount: string } {
+  const rule = 'must be "<trustDomain>/ns/<namespace>/sa/<serviceAccount>" without the spiffe:// prefix or ' +
+    'wildcards (e.g. "cluster.local/ns/shop/sa/frontend")';
+  const match = typeof value === 'string' ? PRINCIPAL.exec(value) : null;
+  if (!match || value.startsWith('spiffe://') || value.includes('*')) {
+    throw invalid(scope, field, value, rule);
+  }
+  const [, trustDomain, namespace, serviceAccount] = match;
+  // a peer's trust domain is one some istiod accepted (its own, or this mesh's trustDomainAliases,
+  // which istiod validates the same way)
+  if (!isTrustDomain(trustDomain) || !isDnsSubdomain(serviceAccount)) {
+    throw invalid(scope, field, value, rule);
+  }
+  checkDnsLabel(scope, `${field} namespace`, namespace);
+  return { trustDomain, namespace, serviceAccount };
+}
+
+/** Checks upper-case HTTP methods. */
+export function checkMethods(scope: IConstruct, field: string, methods?: string[]): string[] | undefined {
+  return checkList(scope, field, methods, m => /^[A-Z]+$/.test(m),
+    'must be upper-case HTTP methods such as "GET" or "POST" (gRPC calls are "POST")');
+}
+
+/** Checks request paths as Istio authorization matches them (exact, prefix `/api/*`, suffix `*.png`, `*`). */
+export function checkPaths(scope: IConstruct, field: string, paths?: string[]): string[] | undefined {
+  return checkList(scope, field, paths, p => /^[/*]\S*$/.test(p),
+    'must be paths starting with "/" (exact, or "/api/*" for a prefix), "*" followed by a suffix, or "*"');
 }
 
 /** Checks a TCP/UDP port number and returns it. */

@@ -71,11 +71,33 @@ export interface IstioGatewayOptions {
   readonly resources?: ContainerResources;
 
   /**
+   * An internal gateway: for callers inside the cluster or the private network, never the internet.
+   * Its Service defaults to ClusterIP; for an internal load balancer set `serviceType` LoadBalancer
+   * and the annotation your cloud needs in `serviceAnnotations` (AWS
+   * `service.beta.kubernetes.io/aws-load-balancer-scheme: internal`, GKE
+   * `networking.gke.io/load-balancer-type: Internal`, Azure
+   * `service.beta.kubernetes.io/azure-load-balancer-internal: "true"`). Istio's chart gives every
+   * gateway a public LoadBalancer otherwise (issue 18).
+   *
+   * @default false
+   */
+  readonly internal?: boolean;
+
+  /**
    * The type of the gateway's Service.
    *
-   * @default - Istio's chart default: LoadBalancer for ingress gateways, ClusterIP for the egress gateway
+   * @default - ClusterIP for internal gateways; otherwise Istio's chart default: LoadBalancer for
+   * ingress gateways, ClusterIP for the egress gateway
    */
   readonly serviceType?: ServiceType;
+
+  /**
+   * Annotations of the gateway's Service, which cloud load balancer controllers read (an internal
+   * load balancer, its scheme, its IP address type).
+   *
+   * @default - none
+   */
+  readonly serviceAnnotations?: { [key: string]: string };
 
   /**
    * The Service ports. They replace Istio's whole default list (istio/istio#12503, #30395), so the

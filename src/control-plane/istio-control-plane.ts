@@ -1,16 +1,20 @@
-import { ApiObject, App, Chart, Lazy, Size, YamlOutputType } from 'cdk8s';
-import { ContainerResources, Cpu } from 'cdk8s-plus-27';
+import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
+import { ContainerResources } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { ResolvedControlPlane, resolveControlPlane } from './control-plane-model';
+import { IstioDelivery } from './delivery';
+import { DeliveryBinding } from './delivery-binding';
+import { IstioExtensionProvider } from './extension-providers';
 import { IstioGatewayOptions } from './gateway';
-import { GatewayKind, RenderedGateway, renderGateway } from './gateway-spec';
-import { IstioAccessLog, IstioAccessLogEncoding } from './mesh-settings';
+import { IstioHelmChart } from './helm-chart';
+import { IstioAccessLog } from './mesh-settings';
 import { IstioPilotScaling } from './pilot-scaling';
 import { IstioProfile } from './profile';
+import { GatewayKind, publicLoadBalancerProblem, resolveGateway } from './resolve-gateway';
+import { registerRevisions } from './revision-check';
 import { enableAppChecks } from '../common/app-checks';
-import { ISTIO_NAMESPACE } from '../common/istio';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
-import { renderResources } from '../common/resources';
-import { checkDnsLabel, checkTrustDomain, invalid, isDnsLabel } from '../common/validation';
+import { invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
 /**
@@ -18,7 +22,8 @@ import { MeshWarnings } from '../common/warnings';
  */
 export interface IstioControlPlaneProps {
   /**
-   * The IstioOperator's name.
+   * The control plane's name: the IstioOperator's name with istioctl (the Helm deliveries name
+   * their releases after Istio's charts).
    *
    * @default "istio-control-plane"
    */
@@ -40,12 +45,31 @@ export interface IstioControlPlaneProps {
   readonly profile?: IstioProfile;
 
   /**
-   * The control plane revision, for canary upgrades of Istio itself: namespaces then select it with
-   * the `istio.io/rev` label instead of `istio-injection: enabled`.
+   * How the control plane reaches the cluster: an IstioOperator for istioctl, or Istio's Helm charts
+   * as Argo CD Applications or Flux HelmReleases, from the same props.
+   *
+   * @default IstioDelivery.istioctl()
+   */
+  readonly delivery?: IstioDelivery;
+
+  /**
+   * The control plane revision, for canary upgrades of Istio itself (e.g. "istiod-1-30"): namespaces
+   * then select it with the `istio.io/rev` label instead of `istio-injection: enabled`. Each revision
+   * is a control plane of its own, side by side with the others (Istio docs, "Canary upgrades").
    *
    * @default - no revision (the default control plane)
    */
   readonly revision?: string;
+
+  /**
+   * Revision tags that point at this revision (e.g. "prod-stable"): namespaces select a tag with
+   * `istio.io/rev: <tag>`, so moving them all to another revision is moving the tag to another
+   * control plane, one line (Istio docs, "Revision tags"). The Helm deliveries write them as istiod's
+   * `revisionTags`; with istioctl, run `istioctl tag set <tag> --revision <revision>`.
+   *
+   * @default - no tags
+   */
+  readonly revisionTags?: string[];
 
   /**
    * The registry the Istio images come from (e.g. a mirror: "registry.example.com/istio").
@@ -129,8 +153,10 @@ export interface IstioControlPlaneProps {
    * a mesh with such namespaces (a `ZeroTrustNamespace` enforces "restricted") needs the CNI agent
    * (Istio docs, "Install the Istio CNI node agent"; "Install Istio with Pod Security Admission").
    *
-   * @default false (Istio's default, not written); a warning is reported when the app has
-   * injected namespaces that enforce "baseline" or "restricted"
+   * The ambient profile always installs it (in ambient mode, with ztunnel).
+   *
+   * @default - on with the ambient profile; otherwise false (Istio's default, not written), and a
+   * warning is reported when the app has injected namespaces that enforce "baseline" or "restricted"
    */
   readonly cni?: boolean;
 
@@ -141,33 +167,39 @@ export interface IstioControlPlaneProps {
    * @default - Istio's default, "cluster.local" (not written)
    */
   readonly trustDomain?: string;
+
+  /**
+   * The mesh's extension providers (`meshConfig.extensionProviders`): the tracing backends that
+   * Telemetry resources select by name. A Telemetry tracing block that names no declared provider
+   * traces nothing.
+   *
+   * @default - none
+   */
+  readonly extensionProviders?: IstioExtensionProvider[];
+
+  /**
+   * The tracing providers every proxy uses when no Telemetry resource says otherwise
+   * (`meshConfig.defaultProviders.tracing`), by name; each must be in `extensionProviders`.
+   *
+   * @default - none: proxies trace only where a Telemetry resource names a provider
+   */
+  readonly defaultTracingProviders?: string[];
 }
 
-/** Istio's default install namespace; the Helm values name it `global.istioNamespace`. */
-
-/** The strategy's istiod sizing (MISSION.md, section 2). */
-const PILOT_RESOURCES: ContainerResources = {
-  cpu: { request: Cpu.millis(500) },
-  memory: { request: Size.mebibytes(2048) },
-};
-
-/** The strategy's sidecar sizing (MISSION.md, section 2). */
-const PROXY_RESOURCES: ContainerResources = {
-  cpu: { request: Cpu.millis(100), limit: Cpu.millis(2000) },
-  memory: { request: Size.mebibytes(128), limit: Size.mebibytes(1024) },
-};
-
 /**
- * A production Istio control plane as an `install.istio.io/v1alpha1` IstioOperator, the file
- * `istioctl install -f FILE -y` reads: a profile, sized istiod, ingress (and optionally egress)
- * gateways, sized sidecars and the mesh settings a zero-trust mesh wants.
+ * A production Istio control plane: a profile, sized istiod, ingress (and optionally egress)
+ * gateways, sized sidecars and the mesh settings a zero-trust mesh wants, delivered one of three ways
+ * from the same props (`delivery`):
  *
- * istioctl accepts one document per file, so put this construct in a chart of its own: cdk8s then
- * writes it to a file of its own. The in-cluster operator was removed in Istio 1.24; the file is for
- * istioctl, not for GitOps.
+ * - istioctl (the default): an `install.istio.io/v1alpha1` IstioOperator, the file
+ *   `istioctl install -f FILE -y` reads. istioctl accepts one document per file, so put this construct
+ *   in a chart of its own: cdk8s then writes it to a file of its own. The in-cluster operator was
+ *   removed in Istio 1.24; the file is for istioctl, not for GitOps.
+ * - Argo CD or Flux: Istio's Helm charts (base, istiod, cni, ztunnel, a gateway each) as Applications
+ *   or HelmReleases, in install order, which the GitOps controller applies.
  */
 export class IstioControlPlane extends Construct {
-  /** The IstioOperator's name. */
+  /** The control plane's name (the IstioOperator's, with istioctl). */
   public readonly name: string;
 
   /** The namespace Istio is installed into. */
@@ -179,43 +211,56 @@ export class IstioControlPlane extends Construct {
   /** The control plane revision, when set: namespaces select it with `istio.io/rev: <revision>`. */
   public readonly revision?: string;
 
+  /** The revision tags that point at this control plane: namespaces select them with `istio.io/rev: <tag>`. */
+  public readonly revisionTags: string[];
+
   /** The mesh's trust domain, when set (Istio's default is "cluster.local"). */
   public readonly trustDomain?: string;
 
+  /** How the control plane reaches the cluster. */
+  public readonly delivery: IstioDelivery;
+
   /**
-   * The IstioOperator. Escape hatch for fields the props do not cover:
+   * The IstioOperator, with the istioctl delivery. Escape hatch for fields the props do not cover:
    * `istioOperator.addJsonPatch(JsonPatch.add('/spec/values/pilot/env', { ... }))`.
    */
-  public readonly istioOperator: ApiObject;
+  public readonly istioOperator?: ApiObject;
 
-  /** Whether Istio's CNI node agent is installed. */
+  /**
+   * With Argo CD or Flux, the object of each chart release (Applications, HelmReleases), in install
+   * order; empty with istioctl. For chart values the props do not cover, use `addHelmValues()`.
+   */
+  public readonly releases: ApiObject[];
+
+  /** Whether Istio's CNI node agent is installed (asked for, or part of the ambient profile). */
   public readonly cni: boolean;
 
-  private readonly spec: any;
-  private readonly pilot: any;
-  private readonly ingressGateways: RenderedGateway[] = [];
-  private readonly egressGateways: RenderedGateway[] = [];
+  /** Whether the control plane runs the ambient data plane (ztunnel) rather than sidecars only. */
+  public readonly ambient: boolean;
+
+  /** The mesh's extension providers. */
+  public readonly extensionProviders: IstioExtensionProvider[];
+
+  private readonly model: ResolvedControlPlane;
+  private readonly binding: DeliveryBinding;
 
   public constructor(scope: Construct, id: string, props: IstioControlPlaneProps = {}) {
     super(scope, id);
     enableAppChecks(this);
-    this.name = checkDnsLabel(this, 'name', props.name ?? 'istio-control-plane');
-    this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? ISTIO_NAMESPACE);
-    this.profile = this.checkProfile(props.profile ?? IstioProfile.DEFAULT);
-    this.revision = props.revision === undefined ? undefined : this.checkRevision(props.revision);
-    this.trustDomain = props.trustDomain === undefined ? undefined : checkTrustDomain(this, 'trustDomain', props.trustDomain);
-    this.cni = props.cni ?? false;
-
-    // Everything but the gateways is known now: check and render it eagerly, so errors point here.
-    this.spec = compact({
-      profile: this.profile,
-      revision: this.revision,
-      hub: props.hub === undefined ? undefined : this.checkHub(props.hub),
-      tag: props.tag === undefined ? undefined : this.checkTag(props.tag),
-      meshConfig: this.renderMeshConfig(props),
-      values: this.renderValues(props),
-    });
-    this.pilot = compact({ k8s: this.renderPilotK8s(props) });
+    this.model = resolveControlPlane(this, props);
+    this.name = this.model.name;
+    this.namespace = this.model.namespace;
+    this.profile = this.model.profile;
+    this.revision = this.model.revision;
+    this.cni = this.model.cni;
+    this.ambient = this.model.ambient;
+    this.revisionTags = [...this.model.revisionTags];
+    this.trustDomain = props.trustDomain;
+    this.extensionProviders = [...props.extensionProviders ?? []];
+    this.delivery = props.delivery ?? IstioDelivery.istioctl();
+    this.binding = this.delivery._bind(this, this.model);
+    this.istioOperator = this.binding.istioOperator;
+    this.releases = this.binding.releases;
 
     for (const gateway of props.ingressGateways ?? [{}]) {
       this.addIngressGateway(gateway);
@@ -224,14 +269,8 @@ export class IstioControlPlane extends Construct {
       this.addGateway(GatewayKind.EGRESS, props.egressGateway);
     }
 
-    this.istioOperator = new ApiObject(this, 'Resource', {
-      apiVersion: 'install.istio.io/v1alpha1',
-      kind: 'IstioOperator',
-      metadata: { name: this.name, namespace: this.namespace },
-      spec: Lazy.any({ produce: () => this._toSpec() }),
-    });
-
-    this.node.addValidation({ validate: () => this.checkAloneInItsFile() });
+    registerRevisions(this, this.revision, this.revisionTags);
+    if (this.istioOperator) this.node.addValidation({ validate: () => this.checkAloneInItsFile(this.istioOperator!) });
     this.node.addValidation({ validate: () => this.checkPodSecurityNeedsCni() });
   }
 
@@ -243,30 +282,26 @@ export class IstioControlPlane extends Construct {
   }
 
   /**
-   * The IstioOperator's spec, read at synth time.
+   * Adds Helm values to every release of one of Istio's charts, merged over the values the props
+   * translate to (maps key by key; lists and single values replaced). Every key is checked against
+   * the chart's values: a key the chart does not have is an error, never a setting Helm ignores.
+   * Only for the Argo CD and Flux deliveries; with istioctl, patch `istioOperator`.
    *
-   * @internal
+   * @param chart the chart whose releases get the values
+   * @param values the values, as in the chart's values.yaml (the keys under `_internal_defaults_do_not_set` at the top level)
    */
-  public _toSpec(): any {
-    return {
-      ...this.spec,
-      components: compact({
-        pilot: this.pilot,
-        cni: this.cni ? { enabled: true } : undefined,
-        ingressGateways: this.ingressGateways.map(g => g.spec),
-        egressGateways: this.egressGateways.length > 0 ? this.egressGateways.map(g => g.spec) : undefined,
-      }),
-    };
+  public addHelmValues(chart: IstioHelmChart, values: { [key: string]: any }): void {
+    this.binding.addHelmValues(chart, values);
   }
 
   private addGateway(kind: GatewayKind, options: IstioGatewayOptions): void {
-    const list = kind === GatewayKind.INGRESS ? this.ingressGateways : this.egressGateways;
-    const field = kind === GatewayKind.INGRESS ? `ingressGateways[${list.length}]` : 'egressGateway';
-    const gateway = renderGateway(this, field, kind, options);
+    const all = this.model.gateways;
+    const index = all.filter(g => g.kind === kind).length;
+    const field = kind === GatewayKind.INGRESS ? `ingressGateways[${index}]` : 'egressGateway';
+    const gateway = resolveGateway(this, field, kind, options);
     const namespace = gateway.namespace ?? this.namespace;
 
     // Deployment and Service of a gateway are named after it, so names are unique per namespace
-    const all = [...this.ingressGateways, ...this.egressGateways];
     if (all.some(g => g.name === gateway.name && (g.namespace ?? this.namespace) === namespace)) {
       throw invalid(this, `${field}.name`, gateway.name,
         `another gateway in namespace "${namespace}" has this name; give each gateway its own name`);
@@ -278,134 +313,37 @@ export class IstioControlPlane extends Construct {
         `labels ${JSON.stringify(gateway.effectiveLabels)}, so each Service selects both gateways' pods; ` +
         `give "${gateway.name}" its own labels (e.g. { istio: "${gateway.name}" })`);
     }
-    list.push(gateway);
+    const exposed = publicLoadBalancerProblem(gateway, index);
+    if (exposed) MeshWarnings.of(this).add(exposed);
+    all.push(gateway);
+    this.binding.addGateway(gateway);
   }
 
-  private renderPilotK8s(props: IstioControlPlaneProps): any {
-    const scaling = props.pilotScaling;
-    return {
-      resources: renderResources(this, 'pilotResources', props.pilotResources ?? PILOT_RESOURCES),
-      replicaCount: scaling?.replicas === undefined ? undefined : this.checkReplicas('pilotScaling.replicas', scaling.replicas),
-      hpaSpec: scaling && scaling.replicas === undefined ? this.renderHpaSpec(scaling) : undefined,
-    };
-  }
-
-  private renderHpaSpec(scaling: IstioPilotScaling): any {
-    const min = this.checkReplicas('pilotScaling.minReplicas', scaling.minReplicas);
-    const max = this.checkReplicas('pilotScaling.maxReplicas', scaling.maxReplicas);
-    if (max < min) {
-      throw invalid(this, 'pilotScaling.maxReplicas', max, `must be at least minReplicas (${min})`);
-    }
-    const target = scaling.targetCpuUtilization;
-    if (target !== undefined && (!Number.isInteger(target) || target < 1)) {
-      throw invalid(this, 'pilotScaling.targetCpuUtilization', target,
-        'must be a whole percentage of the CPU request greater than zero (e.g. 80)');
-    }
-    return {
-      minReplicas: min,
-      maxReplicas: max,
-      // autoscaling/v2 MetricSpec; replaces the chart's list, which holds only this CPU metric
-      ...(target !== undefined ? {
-        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: target } } }],
-      } : {}),
-    };
-  }
-
-  private renderValues(props: IstioControlPlaneProps): any {
-    const scaling = props.pilotScaling;
-    return {
-      global: {
-        proxy: { resources: renderResources(this, 'proxyResources', props.proxyResources ?? PROXY_RESOURCES) },
-        // the charts locate istiod through it: it must follow a non-default namespace
-        istioNamespace: this.namespace === ISTIO_NAMESPACE ? undefined : this.namespace,
-      },
-      // a fixed count needs the autoscaler off; autoscaling needs the HPA that hpaSpec patches
-      pilot: scaling ? { autoscaleEnabled: scaling.replicas === undefined } : undefined,
-    };
-  }
-
-  private renderMeshConfig(props: IstioControlPlaneProps): any {
-    return {
-      ...(props.accessLog ? this.renderAccessLog(props.accessLog) : {}),
-      outboundTrafficPolicy: props.outboundTrafficPolicy === undefined
-        ? undefined : { mode: this.checkOutboundTrafficPolicy(props.outboundTrafficPolicy) },
-      defaultConfig: { holdApplicationUntilProxyStarts: props.holdApplicationUntilProxyStarts },
-      trustDomain: this.trustDomain,
-    };
-  }
-
-  private renderAccessLog(accessLog: IstioAccessLog): any {
-    if (typeof accessLog.path !== 'string' || !accessLog.path.startsWith('/')) {
-      throw invalid(this, 'accessLog', accessLog.path, 'must be an absolute file path (e.g. "/dev/stdout")');
-    }
-    if (accessLog.encoding !== undefined && !Object.values(IstioAccessLogEncoding).includes(accessLog.encoding)) {
-      throw invalid(this, 'accessLog.encoding', accessLog.encoding, `must be one of ${Object.values(IstioAccessLogEncoding).join(', ')}`);
-    }
-    return { accessLogFile: accessLog.path, ...(accessLog.encoding ? { accessLogEncoding: accessLog.encoding } : {}) };
-  }
-
-  private checkProfile(profile: IstioProfile): IstioProfile {
-    if (!Object.values(IstioProfile).includes(profile)) {
-      throw invalid(this, 'profile', profile, `must be one of Istio's profiles: ${Object.values(IstioProfile).join(', ')}`);
-    }
-    return profile;
-  }
-
-  private checkOutboundTrafficPolicy(policy: IstioOutboundTrafficPolicy): IstioOutboundTrafficPolicy {
-    if (!Object.values(IstioOutboundTrafficPolicy).includes(policy)) {
-      throw invalid(this, 'outboundTrafficPolicy', policy, `must be one of ${Object.values(IstioOutboundTrafficPolicy).join(', ')}`);
-    }
-    return policy;
-  }
-
-  private checkRevision(revision: string): string {
-    if (!isDnsLabel(revision)) {
-      // istioctl requires it (operator/pkg/apis/validation); it becomes part of resource names and the istio.io/rev label
-      throw invalid(this, 'revision', revision,
-        "must be an RFC 1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit (e.g. \"1-30-3\")");
-    }
-    return revision;
-  }
-
-  private checkHub(hub: string): string {
-    // an image repository without the image name: istioctl appends "/pilot", "/proxyv2"
-    if (!/^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$/.test(hub)) {
-      throw invalid(this, 'hub', hub, 'must be an image registry path without a trailing slash or tag (e.g. "docker.io/istio")');
-    }
-    return hub;
-  }
-
-  private checkTag(tag: string): string {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
-      throw invalid(this, 'tag', tag, 'must be an image tag: letters, digits, "_", "." or "-", at most 128 (e.g. "1.30.3")');
-    }
-    return tag;
-  }
-
-  private checkReplicas(field: string, replicas: number | undefined): number {
-    if (replicas === undefined || !Number.isInteger(replicas) || replicas < 1) {
-      throw invalid(this, field, replicas, 'must be a whole number of replicas, at least 1');
-    }
-    return replicas;
+  /** Where warnings found at validation go: an object of this control plane, validated after it. */
+  private get warningScope(): Construct {
+    return this.istioOperator ?? this.releases[0] ?? this;
   }
 
   /**
    * Without the CNI agent every injected pod gets `istio-init` (NET_ADMIN, NET_RAW), which a
    * namespace enforcing Pod Security "baseline" or "restricted" rejects: its pods never start.
+   * Ambient namespaces (`istio.io/dataplane-mode: ambient`) have no sidecar; the ambient profile
+   * installs the agent anyway.
    */
   private checkPodSecurityNeedsCni(): string[] {
     if (this.cni) return [];
+    const selectors = this.revision === undefined ? ['default', ...this.revisionTags] : [this.revision, ...this.revisionTags];
     const strict = this.node.root.node.findAll()
       .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c.kind === 'Namespace')
       .filter(ns => {
         const labels = ns.metadata.toJson().labels ?? {};
-        const injected = this.revision === undefined
-          ? labels['istio-injection'] === 'enabled'
-          : labels['istio.io/rev'] === this.revision;
+        const rev = labels['istio.io/rev'];
+        const injected = rev !== undefined ? selectors.includes(rev)
+          : this.revision === undefined && labels['istio-injection'] === 'enabled';
         return injected && ['baseline', 'restricted'].includes(labels['pod-security.kubernetes.io/enforce']);
       });
     if (strict.length > 0) {
-      MeshWarnings.of(this.istioOperator).add(`namespaces ${strict.map(ns => ns.name).join(', ')} enforce Pod Security ` +
+      MeshWarnings.of(this.warningScope).add(`namespaces ${strict.map(ns => ns.name).join(', ')} enforce Pod Security ` +
         '"baseline" or "restricted", which rejects the istio-init container (NET_ADMIN, NET_RAW) that Istio injects ' +
         'without its CNI node agent, so their pods would never start; set cni: true');
     }
@@ -416,37 +354,22 @@ export class IstioControlPlane extends Construct {
    * istioctl reads one document per file and cdk8s writes one file per chart (by default): anything
    * else in that file makes `istioctl install -f` fail.
    */
-  private checkAloneInItsFile(): string[] {
+  private checkAloneInItsFile(operator: ApiObject): string[] {
     const app = App.of(this);
     const output = app instanceof App ? app.yamlOutputType : YamlOutputType.FILE_PER_CHART;
     if (output === YamlOutputType.FILE_PER_RESOURCE || output === YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE) {
       return [];
     }
     const scope = output === YamlOutputType.FILE_PER_APP ? app : Chart.of(this);
-    const others = scope.node.findAll().filter(c => ApiObject.isApiObject(c) && c !== this.istioOperator);
+    const others = scope.node.findAll().filter(c => ApiObject.isApiObject(c) && c !== operator);
     if (others.length > 0) {
       // reported on the IstioOperator: warnings added to this construct now would be read too late
-      MeshWarnings.of(this.istioOperator).add(`the IstioOperator shares its output file with ${others.length} other ` +
+      MeshWarnings.of(operator).add(`the IstioOperator shares its output file with ${others.length} other ` +
         `object(s) (${others.slice(0, 3).map(o => o.node.path).join(', ')}${others.length > 3 ? ', ...' : ''}), ` +
         'but istioctl install -f accepts one document per file; put the IstioControlPlane in a chart of its own');
     }
     return [];
   }
-}
-
-/** Drops undefined values and objects left empty, so only what was asked for is written. */
-function compact(value: any): any {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
-  const out: Record<string, any> = {};
-  for (const [key, v] of Object.entries(value)) {
-    const c = compact(v);
-    if (c !== undefined && !(isPlainObject(c) && Object.keys(c).length === 0)) out[key] = c;
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
-}
-
-function isPlainObject(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {

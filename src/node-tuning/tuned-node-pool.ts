@@ -10,7 +10,7 @@ import { enableAppChecks } from '../common/app-checks';
 import { configChecksum } from '../common/hash';
 import { managedLabels, PodSecurityLevel, podSecurityLabels, workloadLabels } from '../common/labels';
 import { renderKubeResources } from '../common/resources';
-import { checkDnsLabel, checkImage, invalid } from '../common/validation';
+import { checkDnsLabel, checkImage, checkLabels, invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
 /**
@@ -385,25 +385,6 @@ function checkNodeSelector(scope: Construct, selector: { [key: string]: string }
     throw invalid(scope, 'nodeSelector', selector,
       'must name at least one node label to select the pool (e.g. { "node-pool": "mesh" }); leave it out to tune every Linux node');
   }
-  for (const [key, value] of Object.entries(selector)) {
-    if (!isLabelKey(key)) {
-      throw invalid(scope, 'nodeSelector key', key, 'must be a label key: an optional DNS subdomain prefix and "/", then up to 63 letters, digits, "-", "_" or "."');
-    }
-    if (!/^([a-z0-9]([-_.a-z0-9]{0,61}[a-z0-9])?)?$/i.test(value)) {
-      throw invalid(scope, `nodeSelector[${JSON.stringify(key)}]`, value, 'must be a label value: up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit');
-    }
-  }
-  return selector;
-}
-
-function isLabelKey(key: string): boolean {
-  const parts = key.split('/');
-  if (parts.length > 2) return false;
-  const name = parts[parts.length - 1];
-  const prefix = parts.length === 2 ? parts[0] : undefined;
-  const nameOk = /^[a-z0-9]([-_.a-z0-9]{0,61}[a-z0-9])?$/i.test(name);
-  const prefixOk = prefix === undefined ||
-    (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix));
-  return nameOk && prefixOk;
+  return checkLabels(scope, 'nodeSelector', selector);
 }
 

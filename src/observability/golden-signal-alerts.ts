@@ -1,38 +1,31 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import { MeshPrometheus } from './prometheus';
+import { describeFailures, errorRatioPercent, IstioQuery, measuresLatency, p99DurationMs } from './promql';
 import { AlertRule, AlertSeverity, prometheusRule } from '../common/alerts';
 import { enableAppChecks } from '../common/app-checks';
+import { AppProtocol } from '../common/app-protocol';
 import { checkDuration, formatDuration } from '../common/duration';
 import { checkDnsLabel, invalid } from '../common/validation';
-
-/**
- * Istio's standard metrics the alerts read (istio.io, "Istio Standard Metrics"): every proxy
- * reports them, labelled with the source and destination workload and service.
- */
-export class IstioMetrics {
-  /** COUNTER of requests handled by a proxy, labelled with `response_code`. */
-  public static readonly REQUESTS_TOTAL = 'istio_requests_total';
-
-  /** DISTRIBUTION (Prometheus histogram) of request durations in milliseconds. */
-  public static readonly REQUEST_DURATION_MILLISECONDS = 'istio_request_duration_milliseconds';
-
-  private constructor() {}
-}
+import { MeshWarnings } from '../common/warnings';
 
 /**
  * Thresholds and timing of a service's golden-signal alerts.
  */
 export interface ServiceAlertOptions {
   /**
-   * Alert when the service's p99 request latency stays above this.
+   * Alert when the service's p99 request latency stays above this. HTTP, HTTP/2 and gRPC only:
+   * Istio measures no request durations for TCP.
    *
    * @default Duration.millis(200) (the strategy's canary latency limit)
    */
   readonly maxP99Latency?: Duration;
 
   /**
-   * Alert when the share of requests answered with a 5xx status stays above this percentage
-   * (greater than 0, less than 100).
+   * Alert when the share of failures stays above this percentage (greater than 0, less than 100):
+   * requests answered with a 5xx status; for gRPC also the server-error gRPC statuses (UNKNOWN,
+   * DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS), which arrive as HTTP 200;
+   * for TCP the connections closed with a proxy response flag.
    *
    * @default 1 (the complement of the 99% success rate Flagger's examples gate canaries on)
    */
@@ -54,7 +47,7 @@ export interface ServiceAlertOptions {
   readonly for?: Duration;
 
   /**
-   * The `severity` label of both alerts.
+   * The `severity` label of the alerts.
    *
    * @default AlertSeverity.WARNING
    */
@@ -72,20 +65,34 @@ export interface GoldenSignalAlertsProps extends ServiceAlertOptions {
   readonly namespace: string;
 
   /**
-   * Extra labels on the PrometheusRule, for your Prometheus's `ruleSelector`.
+   * The service's application protocol: which of Istio's metrics it reports. TCP services report
+   * connection metrics only, so they get the error alert over connections and no latency alert.
    *
-   * @default - only `app.kubernetes.io/managed-by`
+   * @default AppProtocol.HTTP
    */
-  readonly labels?: { [key: string]: string };
+  readonly protocol?: AppProtocol;
+
+  /**
+   * The Prometheus that evaluates the rule: its `selectorLabels` go on the PrometheusRule so that
+   * its `ruleSelector` picks it up. It must read PrometheusRules (the Prometheus Operator does).
+   *
+   * @default MeshPrometheus.operator() (kube-prometheus-stack, label `release: kube-prometheus-stack`)
+   */
+  readonly prometheus?: MeshPrometheus;
 }
 
 /**
- * Golden-signal alerts for one mesh service, as a Prometheus Operator PrometheusRule: p99
- * latency (from `istio_request_duration_milliseconds_bucket`) and the 5xx ratio (from
- * `istio_requests_total`) above thresholds.
+ * Golden-signal alerts for one mesh service, as a Prometheus Operator PrometheusRule over Istio's
+ * standard metrics:
  *
- * Both read what the service's own sidecars report (`reporter="destination"`), which counts every
- * caller, also callers outside the mesh; a gRPC error answered with HTTP 200 is not a 5xx.
+ * - HTTP, HTTP/2 and gRPC: p99 latency (from `istio_request_duration_milliseconds_bucket`) and the
+ *   error ratio (from `istio_requests_total`: 5xx, and for gRPC the server-error gRPC statuses);
+ * - TCP: the ratio of failed connections (from `istio_tcp_connections_closed_total`, closed with a
+ *   response flag); no latency alert, since Istio measures no request durations for TCP (reported
+ *   as a warning).
+ *
+ * They read what the service's own proxies report (`reporter="destination"`), which counts every
+ * caller, also callers outside the mesh.
  */
 export class GoldenSignalAlerts extends Construct {
   /** Name of the latency alert. */
@@ -100,6 +107,9 @@ export class GoldenSignalAlerts extends Construct {
   /** The namespace of the service and of the PrometheusRule. */
   public readonly namespace: string;
 
+  /** The protocol the alerts were written for. */
+  public readonly protocol: AppProtocol;
+
   /** The PrometheusRule (escape hatch: `addJsonPatch`). */
   public readonly prometheusRule: ApiObject;
 
@@ -108,56 +118,91 @@ export class GoldenSignalAlerts extends Construct {
     enableAppChecks(this);
     this.serviceName = checkDnsLabel(this, 'serviceName', props.serviceName);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace);
-    const maxLatency = checkDuration(this, 'maxP99Latency', props.maxP99Latency ?? Duration.millis(200), Duration.millis(1), 'Duration.millis(200)');
-    const maxErrorRate = props.maxErrorRatePercent ?? 1;
-    if (typeof maxErrorRate !== 'number' || !(maxErrorRate > 0 && maxErrorRate < 100)) {
-      throw invalid(this, 'maxErrorRatePercent', maxErrorRate, 'must be a percentage greater than 0 and less than 100 (e.g. 1 for 1% of requests)');
-    }
-    const window = checkDuration(this, 'window', props.window ?? Duration.minutes(5), Duration.seconds(1), 'Duration.minutes(5)');
-    const pending = checkDuration(this, 'for', props.for ?? Duration.minutes(5), Duration.seconds(0), 'Duration.minutes(5)');
-    const severity = props.severity ?? AlertSeverity.WARNING;
-
+    this.protocol = checkProtocol(this, props.protocol ?? AppProtocol.HTTP);
+    const prometheus = checkReadsRules(this, props.prometheus ?? MeshPrometheus.operator());
+    const thresholds = resolveThresholds(this, this.protocol, props);
     const service = `${this.serviceName}.${this.namespace}`;
-    const by = 'destination_service_namespace, destination_service_name';
-    const selector = (extra = '') =>
-      `{reporter="destination", destination_service_namespace="${this.namespace}", destination_service_name="${this.serviceName}"${extra}}`;
-    const range = `[${formatDuration(window)}]`;
-    const latencyMs = maxLatency.toMilliseconds();
-
-    const latencyExpr = [
-      `histogram_quantile(0.99, sum by (${by}, le) (`,
-      `  rate(${IstioMetrics.REQUEST_DURATION_MILLISECONDS}_bucket${selector()}${range})`,
-      '))',
-      `> ${latencyMs}`,
-    ].join('\n');
-    const errorExpr = [
-      `100 * sum by (${by}) (`,
-      `  rate(${IstioMetrics.REQUESTS_TOTAL}${selector(', response_code=~"5.."')}${range})`,
-      ')',
-      `/ sum by (${by}) (`,
-      `  rate(${IstioMetrics.REQUESTS_TOTAL}${selector()}${range})`,
-      ')',
-      `> ${maxErrorRate}`,
-    ].join('\n');
-
-    const rule = (alert: string, expr: string, summary: string, description: string): AlertRule =>
-      ({ alert, expr, for: pending, severity, summary, description });
+    if (thresholds.maxLatencyMs === undefined) {
+      MeshWarnings.of(this).add(`${service} is ${this.protocol}: Istio measures no request latency or status for it, ` +
+        'so it gets no p99 latency alert and its error alert counts connections closed with a proxy response flag; ' +
+        "alert on latency from the application's own metrics, or give the port an HTTP or gRPC protocol if it speaks one");
+    }
 
     this.prometheusRule = prometheusRule(this, 'Resource', {
       name: `${this.serviceName}-golden-signals`,
       namespace: this.namespace,
       group: `${service}.golden-signals`,
-      labels: props.labels,
-      rules: [
-        rule(GoldenSignalAlerts.LATENCY_ALERT, latencyExpr,
-          `p99 latency of ${service} above ${latencyMs}ms`,
-          `The p99 request duration measured by the sidecars of ${service} is {{ $value | humanize }}ms ` +
-          `(threshold ${latencyMs}ms, for ${formatDuration(pending)}). Latency adds up hop by hop: look at its slowest dependency too.`),
-        rule(GoldenSignalAlerts.ERROR_RATIO_ALERT, errorExpr,
-          `5xx ratio of ${service} above ${maxErrorRate}%`,
-          `{{ $value | humanize }}% of the requests to ${service} over ${formatDuration(window)} were answered ` +
-          `with a 5xx status (threshold ${maxErrorRate}%, for ${formatDuration(pending)}).`),
-      ],
+      labels: prometheus.selectorLabels,
+      rules: goldenSignalRules(service, {
+        protocol: this.protocol,
+        selector: { reporter: 'destination', destination_service_namespace: this.namespace, destination_service_name: this.serviceName },
+        window: formatDuration(thresholds.window),
+        by: ['destination_service_namespace', 'destination_service_name'],
+      }, thresholds),
     });
   }
+}
+
+/** Thresholds and timing with defaults applied; no latency threshold for a protocol without durations. */
+interface Thresholds {
+  readonly maxLatencyMs?: number;
+  readonly maxErrorRate: number;
+  readonly window: Duration;
+  readonly pending: Duration;
+  readonly severity: AlertSeverity;
+}
+
+function resolveThresholds(scope: Construct, protocol: AppProtocol, props: ServiceAlertOptions): Thresholds {
+  let maxLatencyMs: number | undefined;
+  if (measuresLatency(protocol)) {
+    maxLatencyMs = checkDuration(scope, 'maxP99Latency', props.maxP99Latency ?? Duration.millis(200), Duration.millis(1), 'Duration.millis(200)').toMilliseconds();
+  } else if (props.maxP99Latency !== undefined) {
+    throw invalid(scope, 'maxP99Latency', formatDuration(props.maxP99Latency),
+      `cannot be measured: Istio reports no request durations for ${protocol}; remove it or alert on latency from the application's own metrics`);
+  }
+  const maxErrorRate = props.maxErrorRatePercent ?? 1;
+  if (typeof maxErrorRate !== 'number' || !(maxErrorRate > 0 && maxErrorRate < 100)) {
+    throw invalid(scope, 'maxErrorRatePercent', maxErrorRate, 'must be a percentage greater than 0 and less than 100 (e.g. 1 for 1% of requests)');
+  }
+  return {
+    maxLatencyMs,
+    maxErrorRate,
+    window: checkDuration(scope, 'window', props.window ?? Duration.minutes(5), Duration.seconds(1), 'Duration.minutes(5)'),
+    pending: checkDuration(scope, 'for', props.for ?? Duration.minutes(5), Duration.seconds(0), 'Duration.minutes(5)'),
+    severity: props.severity ?? AlertSeverity.WARNING,
+  };
+}
+
+/** The latency rule (when the protocol has durations) and the error-ratio rule. */
+function goldenSignalRules(service: string, query: IstioQuery, t: Thresholds): AlertRule[] {
+  const rule = (alert: string, expr: string, summary: string, description: string): AlertRule =>
+    ({ alert, expr, for: t.pending, severity: t.severity, summary, description });
+  const pending = formatDuration(t.pending);
+  const failures = describeFailures(query.protocol);
+  return [
+    ...t.maxLatencyMs === undefined ? [] : [rule(GoldenSignalAlerts.LATENCY_ALERT, `${p99DurationMs(query)} > ${t.maxLatencyMs}`,
+      `p99 latency of ${service} above ${t.maxLatencyMs}ms`,
+      `The p99 request duration measured by the proxies of ${service} is {{ $value | humanize }}ms ` +
+      `(threshold ${t.maxLatencyMs}ms, for ${pending}). Latency adds up hop by hop: look at its slowest dependency too.`)],
+    rule(GoldenSignalAlerts.ERROR_RATIO_ALERT, `${errorRatioPercent(query)} > ${t.maxErrorRate}`,
+      `error ratio of ${service} above ${t.maxErrorRate}%`,
+      `{{ $value | humanize }}% of the ${failures.counted} to ${service} over ${query.window} were ${failures.failed} ` +
+      `(threshold ${t.maxErrorRate}%, for ${pending}).`),
+  ];
+}
+
+function checkProtocol(scope: Construct, protocol: AppProtocol): AppProtocol {
+  if (!Object.values(AppProtocol).includes(protocol)) {
+    throw invalid(scope, 'protocol', protocol, `must be one of ${Object.values(AppProtocol).join(', ')} (an AppProtocol)`);
+  }
+  return protocol;
+}
+
+function checkReadsRules(scope: Construct, prometheus: MeshPrometheus): MeshPrometheus {
+  prometheus._check(scope);
+  if (!prometheus.readsOperatorResources) {
+    throw invalid(scope, 'prometheus', prometheus.url,
+      'reads no PrometheusRules (Istio\'s Prometheus addon evaluates no alert rules); use MeshPrometheus.operator() with the Prometheus that should alert');
+  }
+  return prometheus;
 }

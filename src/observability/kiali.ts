@@ -2,12 +2,13 @@ import { ApiObject, Duration, Size, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { MeshPrometheus } from './prometheus';
 import { enableAppChecks } from '../common/app-checks';
 import { configChecksum } from '../common/hash';
 import { ISTIO_NAMESPACE } from '../common/istio';
 import { workloadLabels } from '../common/labels';
 import { PodSecurity } from '../common/pod-security';
-import { checkDnsLabel, checkHttpUrl, invalid } from '../common/validation';
+import { checkDnsLabel, invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 
 /**
@@ -134,11 +135,11 @@ export interface KialiProps extends KialiOptions {
   readonly rootNamespace?: string;
 
   /**
-   * The Prometheus that holds the mesh's metrics, as Kiali reaches it from inside the cluster.
+   * The Prometheus that holds the mesh's metrics: Kiali queries its `url`.
    *
-   * @default - "http://prometheus.<istioNamespace>:9090", where Istio's Prometheus addon listens
+   * @default MeshPrometheus.operator() (http://prometheus-operated.monitoring:9090)
    */
-  readonly prometheusUrl?: string;
+  readonly prometheus?: MeshPrometheus;
 }
 
 // Kiali's ports and paths, as Istio's addon configures them (samples/addons/kiali.yaml).
@@ -157,6 +158,11 @@ const SIGNING_KEY_DIR = '/kiali-override-secrets/login-token-signing-key';
  * `pods/portforward` with `allowPortForward`) and its ClusterRoleBinding, a Deployment pinned to
  * one Kiali release that meets the restricted Pod Security Standard, and a Service (UI on port
  * 20001 under `/kiali`, Kiali's own metrics on 9090).
+ *
+ * Ambient mode needs no setting: Kiali turns its ambient views on when it finds the ztunnel
+ * DaemonSet (`app.kubernetes.io/name: ztunnel`, listed cluster-wide), and its ambient labels
+ * default to Istio's (kiali cache/cache.go `IsAmbientEnabled`, config/config.go). Its ztunnel
+ * config view reads ztunnel's admin port through a port-forward, so it needs `allowPortForward`.
  */
 export class Kiali extends Construct {
   /**
@@ -199,7 +205,7 @@ export class Kiali extends Construct {
     const rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? istioNamespace);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? istioNamespace);
     this.instanceName = checkInstanceName(this, props.instanceName ?? 'kiali');
-    this.prometheusUrl = checkHttpUrl(this, 'prometheusUrl', props.prometheusUrl ?? `http://prometheus.${istioNamespace}:9090`);
+    this.prometheusUrl = (props.prometheus ?? MeshPrometheus.operator())._check(this).url;
     const version = checkVersion(this, props.version ?? Kiali.DEFAULT_VERSION);
     this.image = `${props.imageRepository ?? 'quay.io/kiali/kiali'}:${version}`;
     const authStrategy = props.authStrategy ?? KialiAuthStrategy.TOKEN;

@@ -27,19 +27,24 @@ export interface MeshTelemetryOptions {
   readonly accessLogFilter?: string;
 
   /**
-   * The percentage of requests (0 to 100, fractions allowed) whose traces are sampled when no
-   * upstream decision was made.
+   * The tracing provider spans go to: the name of an `extensionProviders` entry (Zipkin,
+   * OpenTelemetry...) in istiod's mesh config, which must exist there. Tracing is configured only
+   * with a provider: a Telemetry `tracing` block without one turns tracing off for every proxy,
+   * unless mesh config names a `defaultProviders.tracing`, and it also turns off the legacy
+   * `meshConfig.defaultConfig.tracing` settings (istio/istio pilot/pkg/model/telemetry.go,
+   * `Telemetries.Tracing`). A provider name that mesh config does not define turns tracing off too.
    *
-   * @default 1 (Istio's default sampling rate)
-   */
-  readonly tracingSamplingPercentage?: number;
-
-  /**
-   * The tracing provider (an `extensionProviders` name in istiod's mesh config) spans go to.
-   *
-   * @default - the mesh's default tracing provider (`meshConfig.defaultProviders.tracing`)
+   * @default - no tracing block: istiod's mesh config alone decides about tracing
    */
   readonly tracingProvider?: string;
+
+  /**
+   * The percentage of requests (0 to 100, fractions allowed) whose traces are sampled when no
+   * upstream decision was made. Needs `tracingProvider`.
+   *
+   * @default 1 with a `tracingProvider` (Istio's default sampling rate)
+   */
+  readonly tracingSamplingPercentage?: number;
 }
 
 /**
@@ -56,7 +61,7 @@ export interface MeshTelemetryProps extends MeshTelemetryOptions {
 }
 
 /**
- * Mesh-wide telemetry settings: Envoy access logging and the tracing sampling rate.
+ * Mesh-wide telemetry settings: Envoy access logging and, with a `tracingProvider`, tracing to it.
  *
  * Emits the `telemetry.istio.io/v1` Telemetry `mesh-default` in the root namespace, the name
  * Istio's Telemetry API documentation uses for the mesh-wide default (workload and namespace
@@ -73,9 +78,14 @@ export class MeshTelemetry extends Construct {
     super(scope, id);
     enableAppChecks(this);
     this.rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? ISTIO_NAMESPACE);
-    const sampling = checkPercent(this, 'tracingSamplingPercentage', props.tracingSamplingPercentage ?? 1);
     const filter = checkNotEmpty(this, 'accessLogFilter', props.accessLogFilter);
     const provider = checkNotEmpty(this, 'tracingProvider', props.tracingProvider);
+    if (provider === undefined && props.tracingSamplingPercentage !== undefined) {
+      throw invalid(this, 'tracingSamplingPercentage', props.tracingSamplingPercentage,
+        'needs tracingProvider: a tracing block without a provider turns tracing off in Istio; ' +
+        'name the extensionProviders entry spans go to, or set the sampling in mesh config');
+    }
+    const sampling = checkPercent(this, 'tracingSamplingPercentage', props.tracingSamplingPercentage ?? 1);
     const accessLogging = props.accessLogging ?? true;
     if (!accessLogging && filter !== undefined) {
       throw invalid(this, 'accessLogFilter', filter, 'only applies when accessLogging is on; remove it or set accessLogging: true');
@@ -87,10 +97,12 @@ export class MeshTelemetry extends Construct {
       ...(accessLogging ? {} : { disabled: true }),
       ...(filter ? { filter: { expression: filter } } : {}),
     };
-    const tracing: TelemetrySpecTracing = {
-      ...(provider ? { providers: [{ name: provider }] } : {}),
-      randomSamplingPercentage: sampling,
-    };
+    // Only with a provider: a tracing block without one turns tracing off for every proxy when mesh
+    // config has no default provider, and skips the legacy tracer settings either way
+    // (istio/istio pilot/pkg/model/telemetry.go, `Telemetries.Tracing`).
+    const tracing: TelemetrySpecTracing | undefined = provider
+      ? { providers: [{ name: provider }], randomSamplingPercentage: sampling }
+      : undefined;
 
     this.telemetry = new Telemetry(this, 'Resource', {
       metadata: {
@@ -98,7 +110,7 @@ export class MeshTelemetry extends Construct {
         namespace: this.rootNamespace,
         labels: managedLabels(),
       },
-      spec: { accessLogging: [log], tracing: [tracing] },
+      spec: { accessLogging: [log], ...(tracing ? { tracing: [tracing] } : {}) },
     });
   }
 }

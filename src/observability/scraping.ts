@@ -1,5 +1,6 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import { MeshPrometheus } from './prometheus';
 import {
   PodMonitor,
   PodMonitorSpecPodMetricsEndpointsRelabelingsAction as Action,
@@ -9,7 +10,7 @@ import { enableAppChecks } from '../common/app-checks';
 import { checkDuration, formatDuration } from '../common/duration';
 import { ISTIO_NAMESPACE } from '../common/istio';
 import { managedLabels } from '../common/labels';
-import { checkDnsLabel } from '../common/validation';
+import { checkDnsLabel, invalid } from '../common/validation';
 
 /**
  * Options of the mesh's Prometheus Operator scraping, shared by `MeshScraping` and
@@ -38,23 +39,27 @@ export interface MeshScrapingProps extends MeshScrapingOptions {
   readonly namespace?: string;
 
   /**
-   * Extra labels on the PodMonitor and ServiceMonitor, for your Prometheus's
-   * `podMonitorSelector` and `serviceMonitorSelector` (kube-prometheus-stack selects
-   * `release: <its release name>` unless told otherwise).
+   * The Prometheus that reads the monitors: its `selectorLabels` go on both, so that its
+   * `podMonitorSelector` and `serviceMonitorSelector` pick them up. It must read Prometheus
+   * Operator resources (Istio's addon scrapes by annotations instead and needs no monitors).
    *
-   * @default - only `app.kubernetes.io/managed-by`
+   * @default MeshPrometheus.operator() (kube-prometheus-stack, label `release: kube-prometheus-stack`)
    */
-  readonly labels?: { [key: string]: string };
+  readonly prometheus?: MeshPrometheus;
 }
 
 /**
  * Prometheus Operator scraping of the mesh, as Istio's example for the Prometheus Operator does it
  * (istio/istio `samples/addons/extras/prometheus-operator.yaml`):
  *
- * - the PodMonitor `envoy-stats-monitor` scrapes every sidecar and gateway proxy at the port and
- *   path of its `prometheus.io` annotations, where Istio's metrics merging serves the proxy's and
- *   the application's metrics together (`:15020/stats/prometheus`, istio.io "Prometheus" integration,
- *   "Option 1: Metrics merging"); pods labelled `istio-prometheus-ignore` are skipped;
+ * - the PodMonitor `envoy-stats-monitor` scrapes the `istio-proxy` container of every pod at the
+ *   port of its `prometheus.io/port` annotation (else its declared port), on `/stats/prometheus`:
+ *   sidecars and gateways, where Istio's metrics merging serves the proxy's and the application's
+ *   metrics together (`:15020`, istio.io "Prometheus" integration, "Option 1: Metrics merging"), and in
+ *   ambient mode the waypoints (Envoy gateways annotated the same way) and ztunnel (its container
+ *   is also `istio-proxy`, annotated with port 15020, and serves `/stats/prometheus` as well as
+ *   `/metrics`: istio/ztunnel src/metrics/server.rs). Pods labelled `istio-prometheus-ignore` are
+ *   skipped; the series get `namespace` and `pod` labels;
  * - the ServiceMonitor `istio-component-monitor` scrapes istiod's `http-monitoring` port (15014).
  */
 export class MeshScraping extends Construct {
@@ -72,7 +77,13 @@ export class MeshScraping extends Construct {
     enableAppChecks(this);
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? ISTIO_NAMESPACE);
     const interval = checkDuration(this, 'interval', props.interval ?? Duration.seconds(15), Duration.seconds(1), 'Duration.seconds(15)');
-    const labels = managedLabels(props.labels);
+    const prometheus = (props.prometheus ?? MeshPrometheus.operator())._check(this);
+    if (!prometheus.readsOperatorResources) {
+      throw invalid(this, 'prometheus', prometheus.url,
+        "reads no PodMonitors or ServiceMonitors (Istio's Prometheus addon scrapes by the prometheus.io annotations by itself); " +
+        'leave MeshScraping out, or use MeshPrometheus.operator() with the Prometheus that reads them');
+    }
+    const labels = managedLabels(prometheus.selectorLabels);
 
     this.podMonitor = new PodMonitor(this, 'Proxies', {
       metadata: { name: 'envoy-stats-monitor', namespace: this.namespace, labels },
@@ -84,8 +95,12 @@ export class MeshScraping extends Construct {
           path: '/stats/prometheus',
           interval: formatDuration(interval),
           relabelings: [
-            // only the istio-proxy container of pods that metrics merging annotated
+            // only the istio-proxy containers: sidecars, gateways, waypoints, ztunnel
             { action: Action.KEEP, sourceLabels: ['__meta_kubernetes_pod_container_name'], regex: 'istio-proxy' },
+            // As in Istio's example, and kept so: with the default regex `(.*)`, which also matches the
+            // empty value of an absent label, this keeps pods without the annotation too. Their
+            // istio-proxy is then scraped at its declared port, Envoy's own 15090 (`http-envoy-prom`,
+            // also /stats/prometheus), which is right for pods that turned metrics merging off.
             { action: Action.KEEP, sourceLabels: ['__meta_kubernetes_pod_annotationpresent_prometheus_io_scrape'] },
             // scrape the annotated port, on an IPv6 or an IPv4 pod address
             {
@@ -104,7 +119,9 @@ export class MeshScraping extends Construct {
             },
             { action: Action.LABELDROP, regex: '__meta_kubernetes_pod_label_(.+)' },
             { action: Action.REPLACE, sourceLabels: ['__meta_kubernetes_namespace'], targetLabel: 'namespace' },
-            { action: Action.REPLACE, sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'pod_name' },
+            // `pod` as in Istio's example since 1.25 (istio/istio#54798) and Kubernetes' own metrics;
+            // Kiali's ztunnel metrics select on it (kiali business/metrics.go, `pod=~"ztunnel-.*"`)
+            { action: Action.REPLACE, sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'pod' },
           ],
         }],
       },

@@ -4,19 +4,108 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { canarySteps, ResolvedAnalysis } from './canary-analysis';
+import { addAutoscaler } from './autoscaling';
+import { AnalysisEngine, ArgoRolloutsAnalysisOptions, canarySteps, checkControllerFits, ResolvedAnalysis, resolveAnalysis } from './canary-analysis';
+import { CanarySpec, CanarySpecInput, replicasOf } from './canary-spec';
+import { resolveCircuitBreaker } from './circuit-breaking';
+import { CanaryRollout, RenderedCanary } from './rollout';
+import { PRIMARY_ROUTE } from './routing';
+import { addService } from './service';
+import { addDisruptionBudget, addWorkload } from './workload';
 import {
   AnalysisTemplate, AnalysisTemplateSpecMetrics, AnalysisTemplateSpecMetricsFailureLimit, Rollout,
   RolloutSpecStrategyCanarySteps, RolloutSpecStrategyCanaryStepsPauseDuration,
 } from '../../imports/argoproj.io';
+import { AppProtocol } from '../common/app-protocol';
 import { sha256 } from '../common/hash';
+import { invalid } from '../common/validation';
+import { IstioQuery, p99DurationMs, successRatePercent } from '../observability/promql';
 
 /** Subset names the Rollout and the DestinationRule share. */
-export const STABLE_SUBSET = 'stable';
-export const CANARY_SUBSET = 'canary';
+const STABLE_SUBSET = 'stable';
+const CANARY_SUBSET = 'canary';
 
 /** The pod label Istio reports as `destination_canonical_revision` (istio/istio pkg/model, `CanonicalService`). */
-export const CANONICAL_REVISION_LABEL = 'service.istio.io/canonical-revision';
+const CANONICAL_REVISION_LABEL = 'service.istio.io/canonical-revision';
+
+/**
+ * Argo Rollouts: a Rollout whose pods come from the service's Deployment (`workloadRef`, kept at
+ * 0 replicas: the pod template is built in one place whatever the mode; Argo Rollouts docs,
+ * "Migrating to Rollouts"), Istio subset-level traffic routing over the VirtualService and
+ * DestinationRule beside it, and an AnalysisTemplate over Istio's Prometheus metrics.
+ */
+export class ArgoRolloutsRollout implements CanaryRollout {
+  public readonly staticSplit = false;
+
+  public constructor(private readonly options: ArgoRolloutsAnalysisOptions) {}
+
+  public check(scope: Construct, props: CanarySpecInput, spec: CanarySpec): void {
+    checkControllerFits(scope, props, spec, AnalysisEngine.ARGO_ROLLOUTS);
+    if (props.mirrorPercentage !== undefined) {
+      throw invalid(scope, 'mirrorPercentage', props.mirrorPercentage,
+        'cannot be combined with Argo Rollouts: between rollouts its canary subset points at the stable pods, which would serve every mirrored request twice; remove it');
+    }
+  }
+
+  public render(scope: Construct, spec: CanarySpec, serviceAccount: kplus.IServiceAccount): RenderedCanary {
+    const analysis = resolveAnalysis(scope, this.options, spec);
+    const running = spec.canary ?? spec.stable;
+    const pods = replicasOf(scope, spec, spec.canary ? 'canary' : 'stable', running, true);
+    const circuitBreaker = resolveCircuitBreaker(scope, `${spec.namespace.name}/${spec.name}`, spec.circuitBreaker, { [running.version]: pods });
+    const allPods = { 'app.kubernetes.io/name': spec.name };
+    const service = addService(scope, spec);
+    const deployment = addWorkload(scope, 'Deployment', {
+      name: spec.name,
+      namespace: spec.namespace.name,
+      app: spec.name,
+      version: running,
+      replicas: 0,
+      containerPort: spec.targetPort,
+      serviceAccount,
+      selector: { app: spec.name },
+      sysctls: spec.sysctls,
+      writablePaths: spec.writablePaths,
+      spread: spec.spread,
+      spreadLabels: allPods,
+    });
+    const revision = addTemplateRevision(deployment, running.version);
+    if ((spec.autoscaling?.maxReplicas ?? pods) > 1) {
+      addDisruptionBudget(scope, 'DisruptionBudget', { name: spec.name, namespace: spec.namespace.name, labels: spec.labels, selector: allPods });
+    }
+    // Argo Rollouts moves the weights during a rollout; Git holds its resting state, 100/0. It adds
+    // each ReplicaSet's pod-template hash to the `stable` and `canary` subsets.
+    const route = spec.namespace.dataPlane.renderRoute(scope, {
+      name: spec.name,
+      namespace: spec.namespace.name,
+      labels: spec.labels,
+      protocol: spec.protocol,
+      circuitBreaker,
+      subsets: [STABLE_SUBSET, CANARY_SUBSET].map(name => ({ name, labels: { app: spec.name } })),
+      split: [{ subset: STABLE_SUBSET, weight: 100 }, { subset: CANARY_SUBSET, weight: 0 }],
+      canarySubset: CANARY_SUBSET,
+      canaryHeader: spec.canaryHeader,
+      resilience: spec.resilience,
+    });
+    const rollout = addRollout(scope, 'Rollout', {
+      name: spec.name,
+      namespace: spec.namespace.name,
+      labels: spec.labels,
+      replicas: spec.autoscaling ? undefined : pods,
+      revision,
+      route: PRIMARY_ROUTE,
+      analysis,
+    });
+    const analysisTemplate = addAnalysisTemplate(scope, 'AnalysisTemplate', { name: spec.name, namespace: spec.namespace.name, labels: spec.labels, analysis });
+    // an HPA scales a Rollout like a Deployment (Argo Rollouts docs, "HorizontalPodAutoscaling")
+    const autoscaler = spec.autoscaling && addAutoscaler(scope, 'Autoscaler', {
+      namespace: spec.namespace.name,
+      labels: spec.labels,
+      target: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: spec.name },
+      autoscaling: spec.autoscaling,
+    });
+    return { service, deployments: [deployment], ...route, rollout, analysisTemplate, autoscaler, selector: allPods };
+  }
+}
 
 /**
  * Labels the pod template with a revision that changes with the template, and returns it (resolved
@@ -28,7 +117,7 @@ export const CANONICAL_REVISION_LABEL = 'service.istio.io/canonical-revision';
  * included, the label itself left out), so it is deterministic and changes exactly when Argo
  * Rollouts starts a new revision.
  */
-export function addTemplateRevision(deployment: kplus.Deployment, version: string): string {
+function addTemplateRevision(deployment: kplus.Deployment, version: string): string {
   let hashing = false;
   const revision = Lazy.any({
     produce: () => {
@@ -50,12 +139,13 @@ export function addTemplateRevision(deployment: kplus.Deployment, version: strin
   return revision;
 }
 
-export interface ArgoRolloutOptions {
+interface ArgoRolloutOptions {
   /** Rollout, AnalysisTemplate and referenced Deployment name; the service name. */
   readonly name: string;
   readonly namespace: string;
   readonly labels: Record<string, string>;
-  readonly replicas: number;
+  /** Undefined when an autoscaler sets the count. */
+  readonly replicas?: number;
   /** The canary pod template's canonical revision: how the analysis tells canary requests apart. */
   readonly revision: string;
   /** The VirtualService route the controller weights. */
@@ -63,11 +153,8 @@ export interface ArgoRolloutOptions {
   readonly analysis: ResolvedAnalysis;
 }
 
-/**
- * The Rollout. Its pods come from the Deployment it references (`workloadRef`, kept at 0 replicas):
- * the pod template is built in one place whatever the mode (Argo Rollouts docs, "Migrating to Rollouts").
- */
-export function addRollout(scope: Construct, id: string, o: ArgoRolloutOptions): ApiObject {
+/** The Rollout, with the canary steps and background analysis. */
+function addRollout(scope: Construct, id: string, o: ArgoRolloutOptions): ApiObject {
   const a = o.analysis;
   const steps: RolloutSpecStrategyCanarySteps[] = canarySteps(a.stepWeight, a.maxWeight).flatMap(weight => [
     { setWeight: weight },
@@ -104,7 +191,7 @@ export function addRollout(scope: Construct, id: string, o: ArgoRolloutOptions):
   });
 }
 
-export interface AnalysisTemplateOptions {
+interface AnalysisTemplateOptions {
   readonly name: string;
   readonly namespace: string;
   readonly labels: Record<string, string>;
@@ -115,11 +202,18 @@ export interface AnalysisTemplateOptions {
  * The AnalysisTemplate: the canary's non-5xx percentage and p99 duration from Istio's standard
  * metrics, selected by the destination's `app` label and canonical revision (`addTemplateRevision`).
  */
-export function addAnalysisTemplate(scope: Construct, id: string, o: AnalysisTemplateOptions): ApiObject {
+function addAnalysisTemplate(scope: Construct, id: string, o: AnalysisTemplateOptions): ApiObject {
   const a = o.analysis;
-  const selector = 'reporter="destination",destination_workload_namespace="{{args.namespace}}",' +
-    'destination_app="{{args.service}}",destination_canonical_revision="{{args.canary-revision}}"';
-  const window = `[${a.interval}]`;
+  const canary: IstioQuery = {
+    protocol: AppProtocol.HTTP,
+    selector: {
+      reporter: 'destination',
+      destination_workload_namespace: '{{args.namespace}}',
+      destination_app: '{{args.service}}',
+      destination_canonical_revision: '{{args.canary-revision}}',
+    },
+    window: a.interval,
+  };
   // Flagger's threshold counts failures up to the rollback; Argo fails a metric above failureLimit.
   const failureLimit = AnalysisTemplateSpecMetricsFailureLimit.fromNumber(a.threshold - 1);
   const metric = (name: string, successCondition: string, query: string): AnalysisTemplateSpecMetrics => ({
@@ -134,11 +228,8 @@ export function addAnalysisTemplate(scope: Construct, id: string, o: AnalysisTem
     spec: {
       args: [{ name: 'service' }, { name: 'namespace' }, { name: 'canary-revision' }],
       metrics: [
-        metric('request-success-rate', `result[0] >= ${a.minSuccessRate}`,
-          `100 * sum(rate(istio_requests_total{${selector},response_code!~"5.*"}${window})) / ` +
-          `sum(rate(istio_requests_total{${selector}}${window}))`),
-        metric('request-duration', `result[0] <= ${a.maxRequestDurationMs}`,
-          `histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${selector}}${window})))`),
+        metric('request-success-rate', `result[0] >= ${a.minSuccessRate}`, successRatePercent(canary)),
+        metric('request-duration', `result[0] <= ${a.maxRequestDurationMs}`, p99DurationMs(canary)),
       ],
     },
   });

@@ -3,8 +3,14 @@
 // Rollouts); CanaryService only emits its resources.
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { ArgoRolloutsRollout } from './argo-rollouts';
+import type { CanarySpec, CanarySpecInput } from './canary-spec';
+import { FlaggerRollout } from './flagger';
+import { isHttpFamily } from './port-naming';
+import type { CanaryRollout } from './rollout';
 import { checkDurationMs, formatDuration } from '../common/duration';
 import { checkHttpUrl, invalid } from '../common/validation';
+import { MeshPrometheus } from '../observability/prometheus';
 
 /**
  * The progressive-delivery controller that runs the analysis.
@@ -120,7 +126,7 @@ export interface ArgoRolloutsAnalysisOptions extends CanaryAnalysisOptions {
   /**
    * Address of the Prometheus that scrapes the Istio proxies.
    *
-   * @default "http://prometheus.istio-system:9090" (Istio's Prometheus addon)
+   * @default - MeshPrometheus.operator().url: "http://prometheus-operated.monitoring:9090"
    */
   readonly prometheusAddress?: string;
 }
@@ -134,7 +140,7 @@ export class CanaryAnalysis {
    * Services, DestinationRules and VirtualService itself.
    */
   public static flagger(options: FlaggerAnalysisOptions = {}): CanaryAnalysis {
-    return new CanaryAnalysis(AnalysisEngine.FLAGGER, options);
+    return new CanaryAnalysis(AnalysisEngine.FLAGGER, new FlaggerRollout(options));
   }
 
   /**
@@ -142,20 +148,35 @@ export class CanaryAnalysis {
    * Istio's Prometheus metrics.
    */
   public static argoRollouts(options: ArgoRolloutsAnalysisOptions = {}): CanaryAnalysis {
-    return new CanaryAnalysis(AnalysisEngine.ARGO_ROLLOUTS, options);
+    return new CanaryAnalysis(AnalysisEngine.ARGO_ROLLOUTS, new ArgoRolloutsRollout(options));
   }
 
   private constructor(
     /** The controller that runs the analysis. */
     public readonly engine: AnalysisEngine,
     /** @internal */
-    public readonly _options: FlaggerAnalysisOptions & ArgoRolloutsAnalysisOptions,
+    public readonly _rollout: CanaryRollout,
   ) {}
+}
+
+/**
+ * What a progressive-delivery controller cannot be combined with: weights (it moves the traffic),
+ * and protocols without HTTP request metrics.
+ */
+export function checkControllerFits(scope: IConstruct, props: CanarySpecInput, spec: CanarySpec, engine: AnalysisEngine): void {
+  for (const [field, weight] of [['stable.weight', props.stable.weight], ['canary.weight', props.canary?.weight]] as const) {
+    if (weight !== undefined) {
+      throw invalid(scope, field, weight, 'cannot be combined with analysis: the controller moves the traffic step by step; remove the weight');
+    }
+  }
+  if (!isHttpFamily(spec.protocol)) {
+    throw invalid(scope, 'analysis', engine,
+      `needs HTTP request metrics (istio_requests_total), and protocol is "${spec.protocol}"; use an HTTP protocol or remove analysis`);
+  }
 }
 
 /** An analysis with defaults applied and every value checked. */
 export interface ResolvedAnalysis {
-  readonly engine: AnalysisEngine;
   readonly maxRequestDurationMs: number;
   readonly minSuccessRate: number;
   /** The interval as Flagger accepts it (`^[0-9]+(m|s)`), also a Prometheus range. */
@@ -182,10 +203,10 @@ const MIN_INTERVAL_SECONDS = 4 * SCRAPE_INTERVAL_SECONDS;
 /**
  * Applies the defaults and checks every setting.
  *
- * @param routeTimeoutMs the route timeout, above which no request duration is ever measured
+ * The route timeout bounds what is measured: no request lasts longer.
  */
-export function resolveAnalysis(scope: IConstruct, analysis: CanaryAnalysis, routeTimeoutMs?: number): ResolvedAnalysis {
-  const o = analysis._options;
+export function resolveAnalysis(scope: IConstruct, o: FlaggerAnalysisOptions & ArgoRolloutsAnalysisOptions, spec: CanarySpec): ResolvedAnalysis {
+  const routeTimeoutMs = spec.resilience.budget.timeoutMs;
 
   const maxRequestDuration = o.maxRequestDuration ?? Duration.millis(200);
   const maxRequestDurationMs = checkDurationMs(scope, 'analysis.maxRequestDuration', maxRequestDuration);
@@ -237,7 +258,6 @@ export function resolveAnalysis(scope: IConstruct, analysis: CanaryAnalysis, rou
   }
 
   return {
-    engine: analysis.engine,
     maxRequestDurationMs,
     minSuccessRate,
     interval: formatInterval(intervalMs / 1000),
@@ -248,7 +268,7 @@ export function resolveAnalysis(scope: IConstruct, analysis: CanaryAnalysis, rou
     metricsServer: o.metricsServer === undefined ? undefined : checkHttpUrl(scope, 'analysis.metricsServer', o.metricsServer),
     loadTest,
     confirmPromotionUrl: o.confirmPromotionUrl === undefined ? undefined : checkHttpUrl(scope, 'analysis.confirmPromotionUrl', o.confirmPromotionUrl),
-    prometheusAddress: checkHttpUrl(scope, 'analysis.prometheusAddress', o.prometheusAddress ?? 'http://prometheus.istio-system:9090'),
+    prometheusAddress: checkHttpUrl(scope, 'analysis.prometheusAddress', o.prometheusAddress ?? MeshPrometheus.operator().url),
   };
 }
 

@@ -2,53 +2,111 @@
 // Deployment into `<name>-primary`, creates the Services `<name>`, `<name>-primary` and
 // `<name>-canary`, and owns the DestinationRules and VirtualService (Flagger docs, "How it works"),
 // so none of those is emitted beside it.
+//
+// The replica count lives in a HorizontalPodAutoscaler, where Flagger reads it without fighting
+// GitOps. Flagger scales the target Deployment to 0 once its `-primary` copy runs, and sizes the
+// primary from the target's `spec.replicas` only when it creates it
+// (pkg/canary/deployment_controller.go); a `spec.replicas` in Git is then reverted by every sync,
+// and a new count never reaches the primary. Flagger's maintainers recommend an HPA instead
+// (fluxcd/flagger#1504): with `autoscalerRef`, Flagger copies its bounds to `<name>-primary` when it
+// creates the primary and at each promotion, and the HPA leaves a Deployment scaled to 0 alone
+// (Kubernetes HPA docs, "Implicit maintenance-mode deactivation"). Without `autoscaling`,
+// minReplicas = maxReplicas pins the count; without metrics Kubernetes defaults to 80% CPU, which
+// only matters between the two bounds, so the count holds even without metrics-server.
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ResolvedAnalysis } from './canary-analysis';
-import { ResolvedCircuitBreaker } from './circuit-breaking';
+import { addAutoscaler } from './autoscaling';
+import { AnalysisEngine, checkControllerFits, FlaggerAnalysisOptions, ResolvedAnalysis, resolveAnalysis } from './canary-analysis';
+import { CanarySpec, CanarySpecInput, replicasOf } from './canary-spec';
+import { ResolvedCircuitBreaker, resolveCircuitBreaker } from './circuit-breaking';
 import { AppProtocol } from './port-naming';
 import { RouteResilience } from './retries';
+import { CanaryRollout, RenderedCanary } from './rollout';
+import { addDisruptionBudget, addWorkload } from './workload';
 import {
   Canary, CanarySpecAnalysisWebhooks, CanarySpecAnalysisWebhooksType, CanarySpecAutoscalerRefKind, CanarySpecProvider,
   CanarySpecServiceTrafficPolicyTlsMode, CanarySpecTargetRefKind,
 } from '../../imports/flagger.app';
-
-export interface FlaggerAutoscalerOptions {
-  /** The target Deployment's name, also the HorizontalPodAutoscaler's. */
-  readonly name: string;
-  readonly namespace: string;
-  readonly labels: Record<string, string>;
-  /** The target Deployment; its `spec.replicas` is left out. */
-  readonly deployment: kplus.Deployment;
-  readonly replicas: number;
-}
+import { invalid } from '../common/validation';
 
 /**
- * The replica count, where Flagger reads it without fighting GitOps. Flagger scales the target
- * Deployment to 0 once its `-primary` copy runs, and sizes the primary from the target's
- * `spec.replicas` only when it creates it (pkg/canary/deployment_controller.go); a `spec.replicas` in
- * Git is then reverted by every sync, and a new count never reaches the primary. Flagger's
- * maintainers recommend an HPA instead (fluxcd/flagger#1504): with `autoscalerRef`, Flagger copies its
- * bounds to `<name>-primary` when it creates the primary and at each promotion, and the HPA leaves a
- * Deployment scaled to 0 alone (Kubernetes HPA docs, "Implicit maintenance-mode deactivation").
- * minReplicas = maxReplicas pins the count; without metrics Kubernetes defaults to 80% CPU, which
- * only matters between the two bounds, so the count holds even without metrics-server.
+ * Flagger: it moves the traffic to the canary step by step while its built-in Istio metrics stay
+ * within bounds, then promotes it, or rolls it back.
  */
-export function addFlaggerAutoscaler(scope: Construct, id: string, o: FlaggerAutoscalerOptions): ApiObject {
-  o.deployment.markHasAutoscaler();
-  return new k8s.KubeHorizontalPodAutoscalerV2(scope, id, {
-    metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
-    spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: o.name },
-      minReplicas: o.replicas,
-      maxReplicas: o.replicas,
-    },
-  });
+export class FlaggerRollout implements CanaryRollout {
+  public readonly staticSplit = false;
+
+  public constructor(private readonly options: FlaggerAnalysisOptions) {}
+
+  public check(scope: Construct, props: CanarySpecInput, spec: CanarySpec): void {
+    checkControllerFits(scope, props, spec, AnalysisEngine.FLAGGER);
+    const owned = 'Flagger owns the VirtualService (use Flagger\'s A/B testing or mirroring instead)';
+    if (props.canaryHeader) throw invalid(scope, 'canaryHeader', props.canaryHeader, `cannot be combined with Flagger: ${owned}`);
+    if (props.mirrorPercentage !== undefined) throw invalid(scope, 'mirrorPercentage', props.mirrorPercentage, `cannot be combined with Flagger: ${owned}`);
+    if (props.circuitBreaker?.maxConnections !== undefined) {
+      throw invalid(scope, 'circuitBreaker.maxConnections', props.circuitBreaker.maxConnections,
+        'cannot be passed to Flagger, whose Canary has no TCP connection pool; remove it or use CanaryAnalysis.argoRollouts()');
+    }
+    if (spec.name.length > 55) {
+      throw invalid(scope, 'name', spec.name,
+        'is too long for Flagger, which creates the Services <name>-primary and <name>-canary (RFC 1123 labels of at most 63 characters); use at most 55 characters');
+    }
+  }
+
+  /**
+   * One Deployment whose template runs the version being rolled out (the canary, else the stable
+   * one); its ID and name do not depend on the version, so moving the canary into `stable` after a
+   * promotion changes nothing. Flagger requires a single `app: <name>` selector (Flagger docs, "How
+   * it works"), and relabels `app` on the primary copy, not `app.kubernetes.io/name`.
+   */
+  public render(scope: Construct, spec: CanarySpec, serviceAccount: kplus.IServiceAccount): RenderedCanary {
+    const analysis = resolveAnalysis(scope, this.options, spec);
+    const running = spec.canary ?? spec.stable;
+    const pods = replicasOf(scope, spec, spec.canary ? 'canary' : 'stable', running, true);
+    const circuitBreaker = resolveCircuitBreaker(scope, `${spec.namespace.name}/${spec.name}`, spec.circuitBreaker, { [running.version]: pods });
+    const allPods = { 'app.kubernetes.io/name': spec.name };
+    const deployment = addWorkload(scope, 'Deployment', {
+      name: spec.name,
+      namespace: spec.namespace.name,
+      app: spec.name,
+      version: running,
+      replicas: undefined,
+      containerPort: spec.targetPort,
+      serviceAccount,
+      selector: { app: spec.name },
+      sysctls: spec.sysctls,
+      writablePaths: spec.writablePaths,
+      spread: spec.spread,
+      spreadLabels: allPods,
+    });
+    const autoscaler = addAutoscaler(scope, 'Autoscaler', {
+      namespace: spec.namespace.name,
+      labels: spec.labels,
+      target: { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name },
+      autoscaling: spec.autoscaling ?? { minReplicas: pods, maxReplicas: pods, metrics: [] },
+    });
+    if ((spec.autoscaling?.maxReplicas ?? pods) > 1) {
+      // covers both copies, the primary and the canary
+      addDisruptionBudget(scope, 'DisruptionBudget', { name: spec.name, namespace: spec.namespace.name, labels: spec.labels, selector: allPods });
+    }
+    const flaggerCanary = addFlaggerCanary(scope, 'Canary', {
+      name: spec.name,
+      namespace: spec.namespace.name,
+      labels: spec.labels,
+      port: spec.port,
+      targetPort: spec.targetPort,
+      portName: spec.portName,
+      protocol: spec.protocol,
+      resilience: spec.resilience,
+      circuitBreaker,
+      analysis,
+    });
+    return { deployments: [deployment], autoscaler, flaggerCanary, selector: allPods };
+  }
 }
 
-export interface FlaggerCanaryOptions {
+interface FlaggerCanaryOptions {
   /** Canary and target Deployment name; also the apex Service Flagger creates. */
   readonly name: string;
   readonly namespace: string;
@@ -63,7 +121,7 @@ export interface FlaggerCanaryOptions {
 }
 
 /** The Canary: service, traffic policy and the analysis with Flagger's built-in Istio metrics. */
-export function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryOptions): ApiObject {
+function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryOptions): ApiObject {
   const a = o.analysis;
   const cb = o.circuitBreaker;
   const webhooks: CanarySpecAnalysisWebhooks[] = [];

@@ -3,21 +3,11 @@
 // routes, retries and HTTP metrics silently stop applying.
 // https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/
 import { IConstruct } from 'constructs';
+import { AppProtocol } from '../common/app-protocol';
 import { invalid, isDnsLabel } from '../common/validation';
 
-/**
- * The application protocol of a service port, as Istio classifies it.
- */
-export enum AppProtocol {
-  /** HTTP/1.1: HTTP routes, retries, timeouts and request metrics apply. */
-  HTTP = 'http',
-  /** HTTP/2 (cleartext between the app and its sidecar). */
-  HTTP2 = 'http2',
-  /** gRPC: HTTP/2 routing, plus gRPC status codes in retries and metrics. */
-  GRPC = 'grpc',
-  /** Opaque TCP: only connection-level routing (weights); no HTTP retries, timeouts or request metrics. */
-  TCP = 'tcp',
-}
+// AppProtocol moved to src/common (IMeshService names it); re-exported for the traffic modules.
+export { AppProtocol };
 
 /** Name prefixes Istio recognizes; CanaryService supports the ones in `AppProtocol`. */
 const ISTIO_PREFIXES = ['http', 'http2', 'https', 'grpc', 'grpc-web', 'mongo', 'mysql', 'redis', 'tcp', 'tls', 'udp'];

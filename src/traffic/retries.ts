@@ -6,13 +6,14 @@ import { IConstruct } from 'constructs';
 import { checkDurationMs, formatDuration } from '../common/duration';
 import { invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
+import type { RouteBudget } from '../graph/model';
 
 /**
  * How the mesh retries a failed request to the service (Istio `HTTPRetry`).
  */
 export interface RetryPolicy {
   /**
-   * Number of retries after the first attempt.
+   * Number of retries after the first attempt; 0 turns retries off.
    *
    * @default 2 (Istio's default number of retries)
    */
@@ -51,7 +52,10 @@ export interface RetryPolicy {
 /** The route's timeout and retries as Istio and Flagger spell them. */
 export interface RouteResilience {
   readonly timeout?: string;
-  readonly retries?: { readonly attempts: number; readonly perTryTimeout?: string; readonly retryOn: string };
+  /** Written on every HTTP route: without it, Istio's own default policy would apply. */
+  readonly retries?: { readonly attempts: number; readonly perTryTimeout?: string; readonly retryOn?: string };
+  /** The same in numbers, for budgets along call chains. */
+  readonly budget: RouteBudget;
 }
 
 /** Istio's `supportedRetryOnPolicies` (pkg/config/validation); numeric HTTP status codes are also accepted. */
@@ -103,15 +107,24 @@ export function worstCaseBackoffMs(retries: number): number {
  * @param service `namespace/name`, for the warnings
  */
 export function resolveRouteResilience(scope: IConstruct, service: string,
-  timeout?: Duration, retries?: RetryPolicy): RouteResilience {
+  timeout?: Duration, retries: RetryPolicy = {}): RouteResilience {
   const timeoutMs = timeout === undefined ? undefined : checkDurationMs(scope, 'timeout', timeout);
-  if (!retries) {
-    return { timeout: timeoutMs === undefined ? undefined : formatDuration(timeout!) };
-  }
+  const formattedTimeout = timeoutMs === undefined ? undefined : formatDuration(timeout!);
 
   const attempts = retries.attempts ?? DEFAULT_ATTEMPTS;
-  if (!Number.isInteger(attempts) || attempts < 1) {
-    throw invalid(scope, 'retries.attempts', attempts, 'must be a positive integer (the number of retries after the first attempt)');
+  if (!Number.isInteger(attempts) || attempts < 0) {
+    throw invalid(scope, 'retries.attempts', attempts,
+      'must be a non-negative integer (the number of retries after the first attempt; 0 turns retries off)');
+  }
+  if (attempts === 0) {
+    for (const [field, value] of [['perTryTimeout', retries.perTryTimeout], ['retryOn', retries.retryOn]] as const) {
+      if (value !== undefined) {
+        throw invalid(scope, `retries.${field}`, field === 'perTryTimeout' ? formatDuration(value as Duration) : value,
+          'has no effect with retries.attempts 0 (no retries); remove it');
+      }
+    }
+    // Istio reads attempts 0 as "no retries"; without a policy its own default would retry
+    return { timeout: formattedTimeout, retries: { attempts: 0 }, budget: { timeoutMs, retries: 0 } };
   }
   const retryOn = resolveRetryOn(scope, retries.retryOn);
   warnWhenNonIdempotentRequestsAreResent(scope, service, retryOn);
@@ -137,12 +150,13 @@ export function resolveRouteResilience(scope: IConstruct, service: string,
   }
 
   return {
-    timeout: timeoutMs === undefined ? undefined : formatDuration(timeout!),
+    timeout: formattedTimeout,
     retries: {
       attempts,
       perTryTimeout: perTryMs === undefined ? undefined : formatDuration(Duration.millis(perTryMs)),
       retryOn: retryOn.join(','),
     },
+    budget: { timeoutMs, retries: attempts, perTryTimeoutMs: perTryMs },
   };
 }
 

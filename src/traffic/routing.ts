@@ -1,4 +1,6 @@
-// The DestinationRule and VirtualService of a CanaryService (networking.istio.io/v1).
+// The routing of a CanaryService through Istio's own API (networking.istio.io/v1): a DestinationRule
+// (mutual TLS, circuit breaking, one subset per version) and a VirtualService (weights, timeout,
+// retries). The data plane chooses it (data-plane/data-plane.ts `renderRoute`). Internal.
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ResolvedCircuitBreaker } from './circuit-breaking';
@@ -35,23 +37,42 @@ export interface WeightedSubset {
   readonly weight: number;
 }
 
-interface Common {
+/** What a route to a CanaryService is made of, whatever API renders it. */
+export interface RouteSpec {
   /** Object name; also the host, the Service's short name. */
   readonly name: string;
   readonly namespace: string;
   readonly labels: Record<string, string>;
   readonly protocol: AppProtocol;
-}
-
-export interface DestinationRuleOptions extends Common {
   readonly subsets: Subset[];
   readonly circuitBreaker: ResolvedCircuitBreaker;
+  /** Destinations of the primary route, stable first. */
+  readonly split: WeightedSubset[];
+  /** The canary subset, for the header route and mirroring. */
+  readonly canarySubset?: string;
+  readonly canaryHeader?: HeaderMatch;
+  readonly mirrorPercentage?: number;
+  readonly resilience: RouteResilience;
+}
+
+/** The objects a route renders, for the CanaryService's escape hatches and Argo Rollouts. */
+export interface RenderedRoute {
+  readonly destinationRule: ApiObject;
+  readonly virtualService: ApiObject;
+}
+
+/** The DestinationRule and VirtualService of a route. */
+export function addIstioRoute(scope: Construct, route: RouteSpec): RenderedRoute {
+  return {
+    destinationRule: addDestinationRule(scope, 'DestinationRule', route),
+    virtualService: addVirtualService(scope, 'VirtualService', route),
+  };
 }
 
 /**
  * The DestinationRule: Istio mutual TLS to every pod, circuit breaking, one subset per version.
  */
-export function addDestinationRule(scope: Construct, id: string, o: DestinationRuleOptions): ApiObject {
+function addDestinationRule(scope: Construct, id: string, o: RouteSpec): ApiObject {
   const cb = o.circuitBreaker;
   return new DestinationRule(scope, id, {
     metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
@@ -77,21 +98,11 @@ export function addDestinationRule(scope: Construct, id: string, o: DestinationR
   });
 }
 
-export interface VirtualServiceOptions extends Common {
-  /** Destinations of the primary route, stable first. */
-  readonly split: WeightedSubset[];
-  /** The canary subset, for the header route and mirroring. */
-  readonly canarySubset?: string;
-  readonly canaryHeader?: HeaderMatch;
-  readonly mirrorPercentage?: number;
-  readonly resilience: RouteResilience;
-}
-
 /**
  * The VirtualService: the weighted split, and for HTTP the timeout, retries, an optional header
  * route to the canary (first, as Istio evaluates routes in order) and optional mirroring.
  */
-export function addVirtualService(scope: Construct, id: string, o: VirtualServiceOptions): ApiObject {
+function addVirtualService(scope: Construct, id: string, o: RouteSpec): ApiObject {
   const destination = (subset: string) => ({ host: o.name, subset });
   const metadata = { name: o.name, namespace: o.namespace, labels: o.labels };
 

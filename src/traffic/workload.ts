@@ -3,7 +3,9 @@
 // every workload it emits.
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { TopologySpread } from './topology-spread';
 import { workloadLabels } from '../common/labels';
 import { PodSecurity } from '../common/pod-security';
 import { PodSysctls } from '../node-tuning/pod-sysctls';
@@ -98,13 +100,20 @@ export interface WorkloadOptions {
   /** The service name: the `app` label and the container name. */
   readonly app: string;
   readonly version: ServiceVersion;
-  readonly replicas: number;
+  /** The pod count, or undefined when an autoscaler sets it. */
+  readonly replicas?: number;
   readonly containerPort: number;
   readonly serviceAccount: kplus.IServiceAccount;
   /** The Deployment's pod selector: a subset of the pod labels. */
   readonly selector: Record<string, string>;
   /** Kernel parameters of the pods' network namespace. */
   readonly sysctls?: PodSysctls;
+  /** Absolute paths that get an `emptyDir` each: the root filesystem is read-only. */
+  readonly writablePaths: string[];
+  /** How the pods spread over nodes and zones. */
+  readonly spread: TopologySpread;
+  /** The labels that tell this workload's pods from others, for the spread. */
+  readonly spreadLabels: Record<string, string>;
 }
 
 /** Default number of pods of a version. */
@@ -120,7 +129,7 @@ export function addWorkload(scope: Construct, id: string, options: WorkloadOptio
   const labels = workloadLabels(options.app, v.version);
   const deployment = new kplus.Deployment(scope, id, {
     metadata: { name: options.name, namespace: options.namespace, labels },
-    replicas: options.replicas,
+    replicas: options.replicas ?? 1,
     serviceAccount: options.serviceAccount,
     podMetadata: { labels },
     select: false,
@@ -138,13 +147,42 @@ export function addWorkload(scope: Construct, id: string, options: WorkloadOptio
     }],
   });
   deployment.select(kplus.LabelSelector.of({ labels: options.selector }));
+  // with an autoscaler, `spec.replicas` in Git would be restored by every GitOps sync
+  if (options.replicas === undefined) deployment.markHasAutoscaler();
   if (!v.startup) {
     // With a port and no `startup`, cdk8s-plus-27 adds a TCP startup probe that cannot be turned off
     // through its props (`props.startup ?? (this.portNumber ? tcp probe : undefined)`, lib/container.js).
     ApiObject.of(deployment).addJsonPatch(JsonPatch.remove('/spec/template/spec/containers/0/startupProbe'));
   }
 
+  options.writablePaths.forEach((path, i) => {
+    const volume = kplus.Volume.fromEmptyDir(deployment, `Writable${i}`, `writable-${i}`);
+    deployment.containers[0].mount(path, volume);
+  });
+  const spread = options.spread._render(scope, 'spread', options.spreadLabels);
+  if (spread) {
+    // cdk8s-plus-27 has no topology spread constraints (see topology-spread.ts)
+    ApiObject.of(deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/topologySpreadConstraints', spread));
+  }
+
   PodSecurity.restrict(deployment);
   options.sysctls?.applyTo(deployment);
   return deployment;
+}
+
+/**
+ * A PodDisruptionBudget for the pods `selector` matches: maxUnavailable 1 lets node drains proceed
+ * one pod at a time whatever the replica count, and never blocks every eviction (as minAvailable
+ * equal to the replica count would).
+ */
+export function addDisruptionBudget(scope: Construct, id: string, o: {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  readonly selector: Record<string, string>;
+}): ApiObject {
+  return new k8s.KubePodDisruptionBudget(scope, id, {
+    metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
+    spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: o.selector } },
+  });
 }

@@ -1,8 +1,31 @@
+import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { checkLabels, checkPrincipal, checkServiceAccountName, IdentityContext, namespacePeer, ResolvedIdentity } from './identity-checks';
-import { INGRESS_GATEWAY, principal } from '../common/istio';
+import { namespacePeer } from './network-policy';
+import { INGRESS_GATEWAY, principal as principalOf } from '../common/istio';
 import { IMeshService } from '../common/mesh-service';
-import { checkDnsLabel } from '../common/validation';
+import { checkDnsLabel, checkLabels, checkPrincipal, checkServiceAccountName } from '../common/validation';
+
+/** What an identity means where a rule is added: the namespace protected and its mesh. Internal. */
+export interface IdentityContext {
+  readonly namespace: string;
+  readonly trustDomain: string;
+  readonly rootNamespace: string;
+}
+
+/**
+ * An identity resolved for one namespace: the AuthorizationPolicy source (L7, by mTLS identity),
+ * the NetworkPolicy peer that mirrors it at L3, and the names it gives by string (for the whole-app
+ * check that they exist). Internal.
+ */
+export interface ResolvedIdentity {
+  readonly description: string;
+  readonly source: { readonly principals?: string[]; readonly namespaces?: string[] };
+  readonly peer: k8s.NetworkPolicyPeer;
+  /** The namespace of this mesh it names, if any. */
+  readonly namespace?: string;
+  /** The service account of this mesh it names, if any. */
+  readonly serviceAccount?: string;
+}
 
 /**
  * Options of `WorkloadIdentity.ingressGateway()`.
@@ -50,8 +73,10 @@ export class WorkloadIdentity {
       checkServiceAccountName(scope, 'source serviceAccount', name);
       return {
         description: `service account ${namespace}/${name}`,
-        source: { principals: [principal(context.trustDomain, namespace, name)] },
+        source: { principals: [principalOf(context.trustDomain, namespace, name)] },
         peer: namespacePeer(namespace, context.namespace),
+        namespace,
+        serviceAccount: name,
       };
     });
   }
@@ -75,6 +100,7 @@ export class WorkloadIdentity {
         description: `namespace ${name}`,
         source: { namespaces: [name] },
         peer: namespacePeer(name, context.namespace),
+        namespace: name,
       };
     });
   }
@@ -90,8 +116,9 @@ export class WorkloadIdentity {
       const podLabels = checkLabels(scope, 'ingressGateway podLabels', options.podLabels ?? { istio: INGRESS_GATEWAY.podLabels.istio }, false);
       return {
         description: `ingress gateway ${namespace}/${serviceAccount}`,
-        source: { principals: [principal(context.trustDomain, namespace, serviceAccount)] },
+        source: { principals: [principalOf(context.trustDomain, namespace, serviceAccount)] },
         peer: { ...namespacePeer(namespace, context.namespace), podSelector: { matchLabels: podLabels } },
+        namespace,
       };
     });
   }
@@ -104,11 +131,14 @@ export class WorkloadIdentity {
    */
   public static principal(principal: string): WorkloadIdentity {
     return new WorkloadIdentity((scope, context) => {
-      const namespace = checkPrincipal(scope, 'source principal', principal);
+      const parts = checkPrincipal(scope, 'source principal', principal);
+      // a principal of another trust domain names a namespace of another mesh
+      const ours = parts.trustDomain === context.trustDomain;
       return {
         description: `principal ${principal}`,
         source: { principals: [principal] },
-        peer: namespacePeer(namespace, context.namespace),
+        peer: namespacePeer(parts.namespace, context.namespace),
+        ...ours ? { namespace: parts.namespace, serviceAccount: parts.serviceAccount } : {},
       };
     });
   }

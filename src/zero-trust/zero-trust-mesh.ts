@@ -1,9 +1,10 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../../imports/security.istio.io';
+import { addAllowNothing, addAllowPolicy } from './authorization';
+import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../../imports/security.istio.io';
 import { enableAppChecks } from '../common/app-checks';
-import { ISTIO_NAMESPACE } from '../common/istio';
-import { checkDnsLabel } from '../common/validation';
+import { INGRESS_GATEWAY, ISTIO_NAMESPACE } from '../common/istio';
+import { checkDnsLabel, checkList, invalid, isLabelValue } from '../common/validation';
 
 /**
  * Properties of a `ZeroTrustMesh`.
@@ -22,12 +23,24 @@ export interface ZeroTrustMeshProps {
    * `allow-nothing` AuthorizationPolicy in the root namespace).
    *
    * This is the strict end of a zero-trust migration: turn it on once every namespace has its
-   * allow rules (for example with `ZeroTrustNamespace`), or all traffic stops. It covers the
-   * gateways of the mesh too: the ingress gateway needs an ALLOW policy of its own.
+   * allow rules (for example with `ZeroTrustNamespace` and the service graph), or all traffic
+   * stops. A policy of the root namespace applies to every workload of the mesh, the gateways
+   * included, so the ingress gateways (`ingressGateways`) get an ALLOW policy of their own: users
+   * reach them without a mesh identity, and the workloads behind them still decide who gets in.
    *
    * @default false
    */
   readonly denyAllByDefault?: boolean;
+
+  /**
+   * The ingress gateways users must still reach with `denyAllByDefault`, by the value of their
+   * pods' `istio` label (`istioctl install` labels its ingress gateway `istio: ingressgateway`;
+   * Istio's `gateway` Helm chart, the release name without `istio-`). Each gets an ALLOW policy
+   * `allow-<label>` selecting its pods, for any source.
+   *
+   * @default ["ingressgateway"]
+   */
+  readonly ingressGateways?: string[];
 }
 
 /**
@@ -46,6 +59,9 @@ export class ZeroTrustMesh extends Construct {
   /** The mesh-wide deny-by-default AuthorizationPolicy, when `denyAllByDefault` is set. */
   public readonly denyAll?: ApiObject;
 
+  /** The ALLOW policies of the ingress gateways, when `denyAllByDefault` is set. */
+  public readonly gatewayPolicies: ApiObject[];
+
   public constructor(scope: Construct, id: string, props: ZeroTrustMeshProps = {}) {
     super(scope, id);
     enableAppChecks(this);
@@ -57,12 +73,22 @@ export class ZeroTrustMesh extends Construct {
       spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
     });
 
-    if (props.denyAllByDefault) {
-      // An ALLOW policy without rules matches nothing, so every request is denied.
-      this.denyAll = new AuthorizationPolicy(this, 'DenyAll', {
-        metadata: { name: 'allow-nothing', namespace: this.rootNamespace },
-        spec: {},
-      });
+    const gateways = checkList(this, 'ingressGateways', props.ingressGateways, isLabelValue,
+      'must list the values of the gateway pods\' "istio" label (e.g. ["ingressgateway"])') ?? [INGRESS_GATEWAY.podLabels.istio];
+    if (!props.denyAllByDefault) {
+      if (props.ingressGateways !== undefined) {
+        throw invalid(this, 'ingressGateways', props.ingressGateways, 'only applies with denyAllByDefault: true; remove it or turn deny-all on');
+      }
+      this.gatewayPolicies = [];
+      return;
     }
+    // An ALLOW policy without rules matches nothing, so every request is denied.
+    this.denyAll = addAllowNothing(this, 'DenyAll', this.rootNamespace);
+    this.gatewayPolicies = gateways.map(label => addAllowPolicy(this, `Allow-${label}`, {
+      name: `allow-${label}`,
+      namespace: this.rootNamespace,
+      selector: { istio: label },
+      rules: () => [{}],
+    }));
   }
 }

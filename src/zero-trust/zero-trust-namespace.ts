@@ -1,27 +1,28 @@
-import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
+import { ApiObject, JsonPatch } from 'cdk8s';
 import { k8s, Namespace } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import {
-  checkCanonicalCidr, checkCidr, checkDnsSubdomain, checkExternalHost, checkLabels, IdentityContext, isLabelValue, namespacePeer,
-} from './identity-checks';
-import { selectWorkloads, workloadsIn } from './namespace-workloads';
+import { addAllowNothing, addAllowPolicy, AuthorizationRule, operation } from './authorization';
+import { anyAddressBut, checkCanonicalCidr } from './cidr';
+import { namespaceLabels, namespaceLabelsProblem } from './namespace-labels';
+import { workloadsIn } from './namespace-workloads';
+import { NamespaceNetworkPolicies, namespacePeer, RuleList, tcpPorts } from './network-policy';
+import { PlainTextExceptions, PlainTextOptions } from './plain-text';
 import { podSecurityViolations } from './pod-security-check';
+import { checkExternalHost, ExternalHosts, ExternalProtocol } from './service-entries';
 import { WorkloadIdentity } from './workload-identity';
-import {
-  ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode,
-} from '../../imports/networking.istio.io';
-import {
-  AuthorizationPolicy, AuthorizationPolicySpecAction, PeerAuthentication, PeerAuthenticationSpecMtlsMode,
-  PeerAuthenticationSpecPortLevelMtlsMode,
-} from '../../imports/security.istio.io';
+import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../../imports/security.istio.io';
 import { enableAppChecks } from '../common/app-checks';
-import { sha256 } from '../common/hash';
-import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE, ISTIO_PORTS, ISTIOD_POD_LABELS, serviceHost } from '../common/istio';
-import { PodSecurityLevel, podSecurityLabels } from '../common/labels';
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE, serviceHost } from '../common/istio';
+import { PodSecurityLevel } from '../common/labels';
 import { IMeshService } from '../common/mesh-service';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
-import { checkDnsLabel, checkPort, checkTrustDomain, invalid, invalidMessage, isDnsLabel } from '../common/validation';
-import { MeshWarnings } from '../common/warnings';
+import {
+  checkDnsLabel, checkDnsSubdomain, checkList, checkMethods, checkPaths, checkPort, checkPorts, checkTrustDomain, invalid,
+  isLabelValue,
+} from '../common/validation';
+import { DataPlane } from '../data-plane/data-plane';
+import { MeshModel, NamespaceIntent } from '../graph/model';
+import { MeshPrometheus } from '../observability/prometheus';
 
 /**
  * A namespace other constructs can put zero-trust workloads in: one this app creates
@@ -33,6 +34,9 @@ export interface IZeroTrustNamespace extends IConstruct {
 
   /** The trust domain of the mesh: the first part of every principal. */
   readonly trustDomain: string;
+
+  /** The data plane of the namespace's pods. */
+  readonly dataPlane: DataPlane;
 }
 
 /**
@@ -45,24 +49,27 @@ export interface ZeroTrustNamespaceReferenceOptions {
    * @default "cluster.local"
    */
   readonly trustDomain?: string;
-}
 
-/**
- * The protocol of an external host's port (the ServiceEntry port protocol).
- */
-export enum ExternalProtocol {
-  /** TLS the application originates itself; the sidecar routes it by SNI without decrypting it. */
-  TLS = 'TLS',
-  /** HTTPS the application originates itself; treated like TLS by the sidecar. */
-  HTTPS = 'HTTPS',
-  /** Plain HTTP/1.1: the sidecar sees (and can route on) every request. */
-  HTTP = 'HTTP',
-  /** Plain HTTP/2. */
-  HTTP2 = 'HTTP2',
-  /** Plain gRPC. */
-  GRPC = 'GRPC',
-  /** Opaque TCP. */
-  TCP = 'TCP',
+  /**
+   * The data plane the namespace's pods are on.
+   *
+   * @default DataPlane.sidecar()
+   */
+  readonly dataPlane?: DataPlane;
+
+  /**
+   * The mesh root namespace.
+   *
+   * @default "istio-system"
+   */
+  readonly rootNamespace?: string;
+
+  /**
+   * The cluster's DNS domain.
+   *
+   * @default "cluster.local"
+   */
+  readonly clusterDomain?: string;
 }
 
 /**
@@ -75,10 +82,18 @@ export interface ZeroTrustNamespaceProps {
   readonly name: string;
 
   /**
-   * The Istio control-plane revision to inject sidecars from (`istio.io/rev: <revision>`, for
-   * canary upgrades of Istio). Without it the namespace gets `istio-injection: enabled`. Never both:
-   * `istio-injection` takes precedence over `istio.io/rev` and pins the namespace to the default
-   * revision (Istio docs, "Installing the sidecar", "Controlling the injection policy").
+   * The data plane of the namespace's pods.
+   *
+   * @default DataPlane.sidecar() (the strategy's)
+   */
+  readonly dataPlane?: DataPlane;
+
+  /**
+   * The Istio control-plane revision, or revision tag, the namespace's pods follow
+   * (`istio.io/rev: <revision>`, for canary upgrades of Istio). Without it the namespace gets
+   * `istio-injection: enabled`. Never both: `istio-injection` takes precedence over `istio.io/rev`
+   * and pins the namespace to the default revision (Istio docs, "Installing the sidecar",
+   * "Controlling the injection policy").
    *
    * @default - no revision: `istio-injection: enabled`
    */
@@ -97,10 +112,10 @@ export interface ZeroTrustNamespaceProps {
   readonly podSecurity?: PodSecurityLevel;
 
   /**
-   * More labels for the Namespace. The injection and Pod Security labels come from `revision` and
-   * `podSecurity`, not from here.
+   * More labels for the Namespace. The data-plane and Pod Security labels come from `dataPlane`,
+   * `revision` and `podSecurity`, not from here.
    *
-   * @default - only the injection and Pod Security labels
+   * @default - only the data-plane and Pod Security labels
    */
   readonly labels?: { [key: string]: string };
 
@@ -113,7 +128,7 @@ export interface ZeroTrustNamespaceProps {
 
   /**
    * The trust domain of the mesh (istiod's `meshConfig.trustDomain`), the first part of the
-   * principals that `allowFrom` writes.
+   * principals that `allowFrom` and the service graph write.
    *
    * @default "cluster.local"
    */
@@ -121,15 +136,15 @@ export interface ZeroTrustNamespaceProps {
 
   /**
    * The cluster's DNS domain, for the host names of services in other namespaces
-   * (`<service>.<namespace>.svc.<clusterDomain>`) in the `Sidecar`.
+   * (`<service>.<namespace>.svc.<clusterDomain>`) in the `Sidecar`s.
    *
    * @default "cluster.local"
    */
   readonly clusterDomain?: string;
 
   /**
-   * What the sidecars do with calls to hosts that are neither in the namespace, nor in the root
-   * namespace, nor declared with `allowEgressTo*`.
+   * What the proxies do with calls to hosts that are neither in the namespace, nor in the root
+   * namespace, nor declared with `allowEgressTo*` or the service graph.
    *
    * @default IstioOutboundTrafficPolicy.REGISTRY_ONLY
    */
@@ -142,7 +157,7 @@ export interface ZeroTrustNamespaceProps {
    * through. Nothing else of the root namespace is admitted: istiod never connects to the proxies
    * (they connect to it, on 15012), and sidecar-less pods there (Istio's Prometheus addon, Kiali)
    * would otherwise reach the ports a plain-text exception opens. Turn it off to admit, at L3/L4,
-   * only the gateways you `allowFrom`.
+   * only the gateways you `allowFrom` or that `calls` declares.
    *
    * @default true
    */
@@ -160,7 +175,8 @@ export interface ZeroTrustNamespaceProps {
 
   /**
    * The cluster's own address blocks (pod CIDRs and Service CIDRs, IPv4 and IPv6, and node CIDRs to
-   * keep host-network endpoints out too), left out of the egress that `allowEgressTo` opens.
+   * keep host-network endpoints out too), left out of the egress that `allowEgressTo` opens, and
+   * the addresses a plain-text exception's namespace clients can come from.
    *
    * A NetworkPolicy cannot name a host, so an external host's port is opened to every address,
    * `0.0.0.0/0` and `::/0`. Whether such an ipBlock also matches pods depends on the network plugin
@@ -178,7 +194,8 @@ export interface ZeroTrustNamespaceProps {
    * DNSCache answers on the node, on a link-local address (169.254.20.10 by default) and, in its
    * default mode, on the kube-dns Service address too; those queries never reach a kube-dns pod,
    * so that rule does not allow them (kubernetes/kubernetes, cluster/addons/dns/nodelocaldns):
-   * give both, e.g. `["169.254.20.10/32", "10.96.0.10/32"]`.
+   * give both, e.g. `["169.254.20.10/32", "10.96.0.10/32"]`. Link-local addresses also get a
+   * ServiceEntry, so that sidecars pass DNS over TCP to them under REGISTRY_ONLY.
    *
    * @default - only the kube-dns pods (`k8s-app: kube-dns` in kube-system)
    */
@@ -237,92 +254,44 @@ export interface ExternalEgressOptions {
    * @default ExternalProtocol.TLS
    */
   readonly protocol?: ExternalProtocol;
-}
-
-/**
- * A temporary exception for legacy clients without a sidecar: some ports of some workloads also
- * accept plain text.
- */
-export interface PlainTextOptions {
-  /**
-   * Labels of the pods the exception applies to (required by Istio for port-level mTLS).
-   */
-  readonly selector: { [key: string]: string };
 
   /**
-   * The workload (container) ports that accept plain text: port-level mTLS matches the port the
-   * workload listens on, not the Service port (istio/istio#49098).
-   */
-  readonly ports: number[];
-
-  /**
-   * Namespaces the legacy clients run in.
+   * The address blocks the host is reached at. Required for `ExternalProtocol.TCP`: a proxy routes
+   * opaque TCP by address, so without them every connection of the namespace to the port would go
+   * to this host. Given, they also narrow the NetworkPolicy egress to these blocks.
    *
-   * @default - none; give `fromNamespaces`, `fromCidrs` or both
+   * @default - none: TLS and HTTP are routed by SNI and Host; the NetworkPolicy opens the port to
+   * any address but the `clusterCidrs`
    */
-  readonly fromNamespaces?: string[];
-
-  /**
-   * Address blocks the legacy clients connect from (pods or machines outside the mesh).
-   *
-   * @default - none; give `fromNamespaces`, `fromCidrs` or both
-   */
-  readonly fromCidrs?: string[];
+  readonly addresses?: string[];
 }
 
-/** One plain-text exception, kept for the synth-time checks. */
-interface PlainTextException {
-  readonly name: string;
-  readonly selector: { [key: string]: string };
-  readonly ports: number[];
-}
-
-/** Rules in the order they were added, each once (rules are equal when their JSON is). */
-class RuleList<T> {
-  private readonly rules = new Map<string, T>();
-
-  /** Adds a rule; false when an equal rule is already there. */
-  public add(rule: T): boolean {
-    const key = JSON.stringify(rule);
-    if (this.rules.has(key)) return false;
-    this.rules.set(key, rule);
-    return true;
-  }
-
-  public get all(): T[] {
-    return [...this.rules.values()];
-  }
-}
-
-const BOTH_REQUESTED = 'injection label and revision both requested; istio-injection takes precedence over ' +
-  "istio.io/rev and pins the namespace to the default revision: keep only the 'revision' prop";
-// Kubernetes object names (ServiceEntry's too) are RFC 1123 subdomains: at most 253 characters.
-const MAX_NAME = 253;
 // The label istioctl gives its ingress gateway's pods (manifests/charts/gateways/istio-ingress values).
 const DEFAULT_GATEWAY = 'ingressgateway';
-const ANY_IPV4 = '0.0.0.0/0';
-const ANY_IPV6 = '::/0';
-// pilot-agent's merged Prometheus metrics and Envoy's own; the sidecar does not capture them.
-const METRICS_PORTS = [ISTIO_PORTS.AGENT_METRICS, ISTIO_PORTS.ENVOY_METRICS];
 
 /**
  * A namespace where nothing talks to anything unless allowed, by workload identity.
  *
  * Emits, in the namespace:
- * - the Namespace, with sidecar injection and Pod Security Standards labels;
+ * - the Namespace, with the data-plane (sidecar injection) and Pod Security Standards labels;
  * - PeerAuthentication `default`: STRICT mutual TLS;
  * - AuthorizationPolicy `allow-nothing`, and `allow-by-identity` with the rules of `allowFrom`;
  * - NetworkPolicy `default-deny` (ingress and egress), `allow-ingress` (the gateways of the mesh
- *   root namespace and the L3/L4 mirror of every allow rule) and `allow-egress` (DNS, the namespace
- *   itself, istiod, declared destinations);
- * - Sidecar `default`: each proxy only learns about `./*`, `<rootNamespace>/*` and declared
- *   destinations, and (by default) blocks everything else;
+ *   root namespace and the L3/L4 mirror of every allow rule) and `allow-egress` (DNS, the data
+ *   plane's control connections, declared destinations);
+ * - with the sidecar data plane, Sidecar `default`: proxies of workloads the service graph does not
+ *   know only learn about `./*`, `<rootNamespace>/*`, DNS and declared destinations, and (by
+ *   default) block everything else;
  * - a ServiceEntry per external host allowed with `allowEgressTo`.
+ *
+ * Workloads of the service graph (`CanaryService`, `MeshWorkload`) get policies of their own on
+ * top, which admit exactly the calls declared with `calls`. Pods of the namespace do not reach each
+ * other unless a call (or a namespace-wide rule) says so.
  */
 export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace {
   /**
    * Refers to a namespace this app does not create, for constructs that take an
-   * `IZeroTrustNamespace`.
+   * `IZeroTrustNamespace` and for the rules that name it.
    *
    * @param name the namespace name
    */
@@ -336,33 +305,36 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
   /** The mesh root namespace. */
   public readonly rootNamespace: string;
 
+  /** The data plane of the namespace's pods. */
+  public readonly dataPlane: DataPlane;
+
   /** The namespace-wide STRICT PeerAuthentication (escape hatch: `addJsonPatch`). */
   public readonly peerAuthentication: ApiObject;
 
   /** The deny-by-default AuthorizationPolicy `allow-nothing`. */
   public readonly denyAll: ApiObject;
 
-  /** The Sidecar that scopes the proxies' configuration and outbound traffic. */
-  public readonly sidecar: ApiObject;
+  /**
+   * The namespace-wide Sidecar that scopes the proxies' configuration and outbound traffic, with the
+   * sidecar data plane.
+   */
+  public readonly sidecar?: ApiObject;
 
   /** The NetworkPolicy that denies all ingress and egress the other policies do not allow. */
   public readonly defaultDenyNetworkPolicy: ApiObject;
 
-  /** The NetworkPolicy `allow-egress`: DNS, the namespace itself, istiod, declared destinations. */
+  /** The NetworkPolicy `allow-egress`: DNS, the data plane's control connections, declared destinations. */
   public readonly egressNetworkPolicy: ApiObject;
 
-  private readonly clusterDomain: string;
+  private readonly intent: NamespaceIntent;
+  private readonly networkPolicies: NamespaceNetworkPolicies;
+  private readonly externalHosts: ExternalHosts;
+  private readonly plainText: PlainTextExceptions;
   /** Where `allowEgressTo` opens its port: any address but the cluster's own. */
   private readonly externalPeers: k8s.NetworkPolicyPeer[];
-  private readonly authorizationRules = new RuleList<any>();
-  private readonly ingressRules = new RuleList<k8s.NetworkPolicyIngressRule>();
-  private readonly egressRules = new RuleList<k8s.NetworkPolicyEgressRule>();
-  private readonly egressHosts: string[];
+  private readonly authorizationRules = new RuleList<AuthorizationRule>();
   private readonly egressDeclarations = new Set<string>();
-  private readonly externalPorts = new Map<string, Map<number, ExternalProtocol>>();
-  private readonly plainText: PlainTextException[] = [];
   private allowPolicy?: ApiObject;
-  private ingressPolicy?: ApiObject;
 
   public constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
     super(scope, id, { metadata: { name: props.name } });
@@ -377,154 +349,126 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
         'use ZeroTrustMesh there');
     }
     this.trustDomain = checkTrustDomain(this, 'trustDomain', props.trustDomain ?? DEFAULT_TRUST_DOMAIN);
-    this.clusterDomain = checkDnsSubdomain(this, 'clusterDomain', props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN);
-    if (props.revision !== undefined) checkDnsLabel(this, 'revision', props.revision);
-
-    const labels = checkLabels(this, 'labels', props.labels ?? {}, true);
-    const reserved = reservedLabelProblem(labels, props.revision);
-    if (reserved) throw invalid(this, 'labels', props.labels, reserved);
-    const injection: { [key: string]: string } = props.revision !== undefined
-      ? { 'istio.io/rev': props.revision }
-      : { 'istio-injection': 'enabled' };
+    this.dataPlane = props.dataPlane ?? DataPlane.sidecar();
+    const dataPlane = this.dataPlane._renderer;
+    const revision = props.revision === undefined ? undefined : checkDnsLabel(this, 'revision', props.revision);
     const level = props.podSecurity ?? PodSecurityLevel.RESTRICTED;
-    for (const [key, value] of Object.entries({ ...labels, ...injection, ...podSecurityLabels(level) })) {
+    for (const [key, value] of Object.entries(namespaceLabels(this, props.labels, dataPlane, revision, level))) {
       this.metadata.addLabel(key, value);
     }
     // labels can still change through `metadata.addLabel`: check the end result too
-    this.node.addValidation({
-      validate: () => {
-        const final = this.metadata.toJson().labels ?? {};
-        const message = labelConflict(final, props.revision);
-        return message ? [invalidMessage('labels', final, message)] : [];
-      },
-    });
+    this.node.addValidation({ validate: () => namespaceLabelsProblem(this.metadata.toJson().labels ?? {}, dataPlane, revision) });
 
     const namespace = this.name;
+    this.intent = {
+      name: namespace,
+      construct: this,
+      managed: true,
+      trustDomain: this.trustDomain,
+      rootNamespace: this.rootNamespace,
+      clusterDomain: checkDnsSubdomain(this, 'clusterDomain', props.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN),
+      dataPlane,
+      revision,
+      registryOnly: (props.outboundTrafficPolicy ?? IstioOutboundTrafficPolicy.REGISTRY_ONLY) === IstioOutboundTrafficPolicy.REGISTRY_ONLY,
+      dnsCidrs: (props.dnsCidrs ?? []).map(c => checkCanonicalCidr(this, 'dnsCidrs', c).cidr),
+      egress: { meshHosts: [], externalHosts: [] },
+      namedNamespaces: [],
+      namedServiceAccounts: [],
+    };
+    MeshModel.of(this).addNamespace(this.intent);
 
     this.peerAuthentication = new PeerAuthentication(this, 'PeerAuthentication', {
       metadata: { name: 'default', namespace },
       spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
     });
+    this.denyAll = addAllowNothing(this, 'DenyAll', namespace);
+    this.sidecar = dataPlane.renderNamespace(this, this.intent).sidecar;
 
-    // An ALLOW policy without rules matches nothing: with no other policy, every request is denied.
-    this.denyAll = new AuthorizationPolicy(this, 'DenyAll', {
-      metadata: { name: 'allow-nothing', namespace },
-      spec: {},
-    });
-
-    this.egressHosts = ['./*', `${this.rootNamespace}/*`];
-    const mode = props.outboundTrafficPolicy ?? IstioOutboundTrafficPolicy.REGISTRY_ONLY;
-    this.sidecar = new Sidecar(this, 'Sidecar', {
-      // one Sidecar without workloadSelector per namespace applies to all of its workloads
-      metadata: { name: 'default', namespace },
-      spec: {
-        egress: [{ hosts: Lazy.any({ produce: () => [...this.egressHosts] }) }],
-        outboundTrafficPolicy: {
-          mode: mode === IstioOutboundTrafficPolicy.ALLOW_ANY
-            ? SidecarSpecOutboundTrafficPolicyMode.ALLOW_UNDERSCORE_ANY
-            : SidecarSpecOutboundTrafficPolicyMode.REGISTRY_UNDERSCORE_ONLY,
-        },
-      },
-    });
-
-    this.defaultDenyNetworkPolicy = new k8s.KubeNetworkPolicy(this, 'DefaultDeny', {
-      metadata: { name: 'default-deny', namespace },
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-    });
-
+    this.networkPolicies = new NamespaceNetworkPolicies(this, namespace);
+    this.defaultDenyNetworkPolicy = this.networkPolicies.defaultDeny;
     // Kubelet probes need no rule: Istio rewrites them to the sidecar agent, and a NetworkPolicy
-    // never blocks a pod's own node (Kubernetes docs, "Network Policies"). istiod needs none either:
-    // the proxies open the xDS connection to it (Istio docs, "Ports used by Istio").
+    // never blocks a pod's own node (Kubernetes docs, "Network Policies").
     const gateways = this.checkRootNamespaceGateways(props);
     if (gateways) {
-      this.addIngressRule({ from: [{ ...namespacePeer(this.rootNamespace, this.name), podSelector: istioLabelSelector(gateways) }] });
+      this.networkPolicies.addIngress({ from: [{ ...namespacePeer(this.rootNamespace, namespace), podSelector: istioLabelSelector(gateways) }] });
     }
-    this.externalPeers = this.anyAddressBut(props.clusterCidrs);
-    const dnsPeers = (props.dnsCidrs ?? []).map(c => ({ ipBlock: { cidr: checkCanonicalCidr(this, 'dnsCidrs', c).cidr } }));
-
-    this.egressNetworkPolicy = new k8s.KubeNetworkPolicy(this, 'AllowEgress', {
-      metadata: { name: 'allow-egress', namespace },
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: Lazy.any({ produce: () => this.egressRules.all }),
-      },
-    });
-    this.egressRules.add({
+    this.externalPeers = anyAddressBut(this, 'clusterCidrs', props.clusterCidrs);
+    this.networkPolicies.addEgress({
       to: [{
         namespaceSelector: { matchLabels: { [Namespace.NAME_LABEL]: 'kube-system' } },
         podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-      }, ...dnsPeers],
+      }, ...this.intent.dnsCidrs.map(cidr => ({ ipBlock: { cidr } }))],
       ports: [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }],
     });
-    this.egressRules.add({ to: [{ podSelector: {} }] });
-    // `app: istiod` is on every revision's pods, so pods keep their control plane during a
-    // revision upgrade, whichever revision injected them.
-    this.egressRules.add({
-      to: [{
-        ...namespacePeer(this.rootNamespace, this.name),
-        podSelector: { matchLabels: { ...ISTIOD_POD_LABELS } },
-      }],
-      ports: tcpPorts([ISTIO_PORTS.XDS]),
-    });
+    dataPlane.namespaceEgress(this.intent).forEach(rule => this.networkPolicies.addEgress(rule));
+    this.egressNetworkPolicy = this.networkPolicies.egressPolicy!;
 
-    this.node.addValidation({ validate: () => this.checkPlainTextPorts() });
+    this.externalHosts = new ExternalHosts(this, namespace);
+    this.plainText = new PlainTextExceptions(this, namespace, (props.clusterCidrs ?? []),
+      rule => this.networkPolicies.addIngress(rule), (field, name) => this.nameNamespace(field, name));
+
     // the namespace enforces its level at admission: a pod it rejects would never start
     this.node.addValidation({ validate: () => this.checkPodSecurity(level) });
   }
 
   /**
-   * Allows calls from a workload identity, optionally narrowed to ports, methods and paths.
+   * Allows calls from a workload identity, optionally narrowed to ports, methods and paths: the
+   * coarse, namespace-wide option for callers outside the service graph (prefer `calls`, which
+   * admits a caller to one workload only).
    *
    * Adds an ALLOW rule on the mTLS identity to the AuthorizationPolicy `allow-by-identity`, and
    * its L3/L4 mirror (the source's namespace, the ports) to the NetworkPolicy `allow-ingress`.
    */
   public allowFrom(identity: WorkloadIdentity, options: AllowOptions = {}): void {
-    const source = identity._resolve(this, this.identityContext);
-    const ports = this.checkPorts('ports', options.ports);
-    const methods = checkList(this, 'methods', options.methods, m => /^[A-Z]+$/.test(m),
-      'must be upper-case HTTP methods such as "GET" or "POST" (gRPC calls are "POST")');
-    const paths = checkList(this, 'paths', options.paths, p => /^[/*]\S*$/.test(p),
-      'must be paths starting with "/" (exact, or "/api/*" for a prefix), "*" followed by a suffix, or "*"');
-
-    const operation = {
-      ...ports ? { ports: ports.map(String) } : {},
-      ...methods ? { methods } : {},
-      ...paths ? { paths } : {},
-    };
-    const rule = {
-      from: [{ source: source.source }],
-      ...Object.keys(operation).length > 0 ? { to: [{ operation }] } : {},
-    };
+    const source = identity._resolve(this, { namespace: this.name, trustDomain: this.trustDomain, rootNamespace: this.rootNamespace });
+    const ports = checkPorts(this, 'ports', options.ports);
+    const methods = checkMethods(this, 'methods', options.methods);
+    const paths = checkPaths(this, 'paths', options.paths);
+    const to = operation(ports, methods, paths);
+    const rule: AuthorizationRule = { from: [{ source: { ...source.source } }], ...to ? { to } : {} };
     if (!this.authorizationRules.add(rule)) {
       throw invalid(this, 'allowFrom', describe(source.description, options),
         'the same allow rule was added twice; remove one of the calls');
     }
-    this.allowByIdentity();
-    this.addIngressRule({ from: [source.peer], ...ports ? { ports: tcpPorts(ports) } : {} });
+    if (source.namespace !== undefined) this.nameNamespace('allowFrom source namespace', source.namespace);
+    if (source.namespace !== undefined && source.serviceAccount !== undefined) {
+      this.intent.namedServiceAccounts.push({ field: 'allowFrom source serviceAccount', namespace: source.namespace, name: source.serviceAccount });
+    }
+    this.allowPolicy ??= addAllowPolicy(this, 'AllowByIdentity', {
+      name: 'allow-by-identity',
+      namespace: this.name,
+      rules: () => this.authorizationRules.all,
+    });
+    this.networkPolicies.addIngress({ from: [source.peer], ...ports ? { ports: tcpPorts(ports) } : {} });
+    MeshModel.of(this).changed();
   }
 
   /**
    * Allows Prometheus in a namespace to scrape the pods' metrics.
    *
-   * Opens pilot-agent's merged metrics (15020) and Envoy's (15090) in the NetworkPolicy
-   * `allow-ingress`. The sidecar does not capture these ports, so no mTLS or authorization applies.
+   * Opens the data plane's metrics ports (with sidecars, pilot-agent's merged metrics on 15020 and
+   * Envoy's on 15090) in the NetworkPolicy `allow-ingress`. The sidecar does not capture these
+   * ports, so no mTLS or authorization applies.
    *
-   * @param namespace the namespace Prometheus runs in
+   * @param namespace the namespace Prometheus runs in: `MeshObservability.prometheus.namespace`
+   * (default: the one of `MeshPrometheus.operator()`, "monitoring")
    */
-  public allowMetricsScrapingFrom(namespace: string): void {
+  public allowMetricsScrapingFrom(namespace: string = MeshPrometheus.operator().namespace): void {
     checkDnsLabel(this, 'allowMetricsScrapingFrom namespace', namespace);
-    if (!this.addIngressRule({ from: [namespacePeer(namespace, this.name)], ports: tcpPorts(METRICS_PORTS) })) {
+    const ports = this.dataPlane._renderer.metricsPorts;
+    if (!this.networkPolicies.addIngress({ from: [namespacePeer(namespace, this.name)], ports: tcpPorts(ports) })) {
       throw invalid(this, 'allowMetricsScrapingFrom', namespace, 'the same allow rule was added twice; remove one of the calls');
     }
+    this.nameNamespace('allowMetricsScrapingFrom namespace', namespace);
   }
 
   /**
    * Allows calls to an external host on one port.
    *
-   * Emits a ServiceEntry visible to this namespace only, and NetworkPolicy egress to any address
-   * but the `clusterCidrs` on that port: a NetworkPolicy cannot name a host, so the Sidecar's
-   * REGISTRY_ONLY mode is what keeps other hosts out. Call it once per port.
+   * Emits a ServiceEntry visible to this namespace only, and NetworkPolicy egress on that port to
+   * the host's `addresses` when given, else to any address but the `clusterCidrs`: a NetworkPolicy
+   * cannot name a host, so the proxies' REGISTRY_ONLY mode is what keeps other hosts out. Call it
+   * once per port.
    *
    * @param host a DNS name such as "api.stripe.com", or a wildcard such as "*.googleapis.com"
    * @param port the port the application connects to
@@ -533,170 +477,74 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     checkExternalHost(this, 'allowEgressTo host', host);
     checkPort(this, 'allowEgressTo port', port);
     const protocol = options.protocol ?? ExternalProtocol.TLS;
-    let ports = this.externalPorts.get(host);
-    if (!ports) {
-      ports = new Map();
-      this.externalPorts.set(host, ports);
-      this.serviceEntry(host, ports);
+    if (!Object.values(ExternalProtocol).includes(protocol)) {
+      throw invalid(this, 'allowEgressTo protocol', protocol, `must be one of ${Object.values(ExternalProtocol).join(', ')}`);
     }
-    if (ports.has(port)) {
-      throw invalid(this, 'allowEgressTo', `${host}:${port}`, 'the same allow rule was added twice; remove one of the calls');
-    }
-    ports.set(port, protocol);
-    this.egressRules.add({ to: this.externalPeers, ports: tcpPorts([port]) });
+    const addresses = (options.addresses ?? []).map(a => checkCanonicalCidr(this, 'allowEgressTo addresses', a).cidr);
+    this.externalHosts.add('allowEgressTo', host, port, protocol, addresses);
+    if (!this.intent.egress.externalHosts.includes(host)) this.intent.egress.externalHosts.push(host);
+    const to = addresses.length > 0 ? addresses.map(cidr => ({ ipBlock: { cidr } })) : this.externalPeers;
+    this.networkPolicies.addEgress({ to, ports: tcpPorts([port]) });
+    MeshModel.of(this).changed();
   }
 
   /**
-   * Allows calls to a mesh service of another namespace.
+   * Allows calls from every pod of this namespace to a mesh service of another namespace: the
+   * coarse option for services outside the service graph (prefer `calls`).
    *
-   * Its host joins the Sidecar's egress hosts, its namespace the NetworkPolicy `allow-egress`.
-   * A service of this namespace is already allowed.
+   * Its host joins the Sidecars' egress hosts, its namespace the NetworkPolicy `allow-egress`.
    */
   public allowEgressToService(service: IMeshService, options: EgressOptions = {}): void {
     const namespace = checkDnsLabel(this, 'allowEgressToService namespace', service.namespace);
     const name = checkDnsLabel(this, 'allowEgressToService serviceName', service.serviceName);
-    if (namespace === this.name) return;
     this.addEgress('allowEgressToService', `${namespace}/${name}`, namespace,
-      `${namespace}/${serviceHost(name, namespace, this.clusterDomain)}`, options);
+      `${namespace}/${serviceHost(name, namespace, this.intent.clusterDomain)}`, options);
   }
 
   /**
-   * Allows calls to every service of another namespace.
+   * Allows calls from every pod of this namespace to every service of a namespace, this one
+   * included: the coarse option for callers outside the service graph.
    *
    * @param namespace the namespace
    */
   public allowEgressToNamespace(namespace: string, options: EgressOptions = {}): void {
     checkDnsLabel(this, 'allowEgressToNamespace namespace', namespace);
-    if (namespace === this.name) return;
-    this.addEgress('allowEgressToNamespace', namespace, namespace, `${namespace}/*`, options);
+    this.addEgress('allowEgressToNamespace', namespace, namespace, namespace === this.name ? './*' : `${namespace}/*`, options);
   }
 
   /**
    * Lets legacy clients without a sidecar call some workload ports in plain text.
    *
-   * A temporary exception, reported as a warning at every synth. Emits PeerAuthentication `plain-text-<name>` (STRICT, the ports PERMISSIVE), an
-   * AuthorizationPolicy `plain-text-<name>` that allows requests without a peer identity on those
-   * ports (from `fromCidrs` when no namespace is given), and their NetworkPolicy ingress rule.
-   * When the app itself declares workloads in this namespace that match `selector`, synth fails if
-   * none of them declares the port.
+   * A temporary exception, reported as a warning at every synth that says what it opens. Emits
+   * PeerAuthentication `plain-text-<name>` (STRICT, the ports PERMISSIVE), an AuthorizationPolicy
+   * `plain-text-<name>` that allows requests without a peer identity on those ports (narrowed by
+   * address where the clients' addresses are known: `fromCidrs`, and `clusterCidrs` for clients of
+   * a namespace), and their NetworkPolicy ingress rule. When the app itself declares workloads in
+   * this namespace that match `selector`, synth fails if none of them declares the port.
    *
    * @param name names the exception, an RFC 1123 label
    */
   public allowPlainText(name: string, options: PlainTextOptions): void {
-    checkDnsLabel(this, 'allowPlainText name', name);
-    if (this.plainText.some(e => e.name === name)) {
-      throw invalid(this, 'allowPlainText name', name, 'the same exception was added twice; use one name per exception');
-    }
-    const selector = checkLabels(this, 'allowPlainText selector', options.selector, false);
-    const same = this.plainText.find(e => JSON.stringify(sortKeys(e.selector)) === JSON.stringify(sortKeys(selector)));
-    if (same) {
-      throw invalid(this, 'allowPlainText selector', selector,
-        `already used by the exception "${same.name}": Istio applies only the oldest workload PeerAuthentication ` +
-        'of a pod, so give all its ports to one exception');
-    }
-    if (!options.ports?.length) throw invalid(this, 'allowPlainText ports', options.ports, 'must list at least one port');
-    const ports = this.checkPorts('allowPlainText ports', options.ports) ?? [];
-    const fromNamespaces = checkList(this, 'allowPlainText fromNamespaces', options.fromNamespaces, isDnsLabel,
-      'must be namespace names (RFC 1123 labels)') ?? [];
-    const fromCidrs = (options.fromCidrs ?? []).map(c => checkCidr(this, 'allowPlainText fromCidrs', c));
-    if (fromNamespaces.length === 0 && fromCidrs.length === 0) {
-      throw invalid(this, 'allowPlainText', name,
-        'say where the legacy clients run with fromNamespaces or fromCidrs; an exception open to every address is not offered');
-    }
-    this.plainText.push({ name, selector, ports });
-
-    const scope = new Construct(this, `PlainText-${name}`);
-    const metadata = { name: `plain-text-${name}`, namespace: this.name };
-    new PeerAuthentication(scope, 'PeerAuthentication', {
-      metadata,
-      spec: {
-        selector: { matchLabels: selector },
-        mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT },
-        portLevelMtls: Object.fromEntries(ports.map(p => [String(p), { mode: PeerAuthenticationSpecPortLevelMtlsMode.PERMISSIVE }])),
-      },
-    });
-    // Plain text carries no principal: `notPrincipals: ["*"]` matches exactly those requests (Istio
-    // docs, "Security policy examples"), so mTLS callers still need an identity rule. Address blocks
-    // narrow it only when no namespace is given, since pods in a namespace have no fixed addresses.
-    new AuthorizationPolicy(scope, 'AuthorizationPolicy', {
-      metadata,
-      spec: {
-        selector: { matchLabels: selector },
-        action: AuthorizationPolicySpecAction.ALLOW,
-        rules: [{
-          from: [{ source: { notPrincipals: ['*'], ...fromNamespaces.length === 0 ? { ipBlocks: fromCidrs } : {} } }],
-          to: [{ operation: { ports: ports.map(String) } }],
-        }],
-      },
-    });
-    this.addIngressRule({
-      from: [
-        ...fromNamespaces.map(ns => namespacePeer(ns, this.name)),
-        ...fromCidrs.map(cidr => ({ ipBlock: { cidr } })),
-      ],
-      ports: tcpPorts(ports),
-    });
-
-    const clients = [...fromNamespaces.map(ns => `namespace ${ns}`), ...fromCidrs].join(', ');
-    MeshWarnings.of(this).add(
-      `plain-text exception "${name}": pods ${JSON.stringify(selector)} accept plain text (PERMISSIVE mTLS) on ` +
-      `${ports.length === 1 ? 'port' : 'ports'} ${ports.join(', ')} from ${clients}; remove it once those clients run with a sidecar`);
+    this.plainText.add(name, options);
   }
 
-  private get identityContext(): IdentityContext {
-    return { namespace: this.name, trustDomain: this.trustDomain, rootNamespace: this.rootNamespace };
-  }
-
-  private allowByIdentity(): void {
-    this.allowPolicy ??= new AuthorizationPolicy(this, 'AllowByIdentity', {
-      metadata: { name: 'allow-by-identity', namespace: this.name },
-      spec: {
-        action: AuthorizationPolicySpecAction.ALLOW,
-        rules: Lazy.any({ produce: () => this.authorizationRules.all }),
-      },
-    });
-  }
-
-  /** Adds an ingress rule (creating `allow-ingress` on first use); false when it is already there. */
-  private addIngressRule(rule: k8s.NetworkPolicyIngressRule): boolean {
-    this.ingressPolicy ??= new k8s.KubeNetworkPolicy(this, 'AllowIngress', {
-      metadata: { name: 'allow-ingress', namespace: this.name },
-      spec: {
-        podSelector: {},
-        policyTypes: ['Ingress'],
-        ingress: Lazy.any({ produce: () => this.ingressRules.all }),
-      },
-    });
-    return this.ingressRules.add(rule);
-  }
-
-  /** Declares an in-mesh destination: a Sidecar egress host and a NetworkPolicy egress rule. */
+  /** Declares an in-mesh destination of every pod: a Sidecar egress host and a NetworkPolicy egress rule. */
   private addEgress(method: string, destination: string, namespace: string, host: string, options: EgressOptions): void {
-    const ports = this.checkPorts('ports', options.ports);
+    const ports = checkPorts(this, 'ports', options.ports);
     const key = JSON.stringify([host, ports]);
     if (this.egressDeclarations.has(key)) {
       throw invalid(this, method, describe(destination, options), 'the same allow rule was added twice; remove one of the calls');
     }
     this.egressDeclarations.add(key);
-    this.egressRules.add({ to: [namespacePeer(namespace, this.name)], ...ports ? { ports: tcpPorts(ports) } : {} });
-    if (!this.egressHosts.includes(host)) this.egressHosts.push(host);
+    this.networkPolicies.addEgress({ to: [namespacePeer(namespace, this.name)], ...ports ? { ports: tcpPorts(ports) } : {} });
+    if (!this.intent.egress.meshHosts.includes(host)) this.intent.egress.meshHosts.push(host);
+    this.nameNamespace(`${method} namespace`, namespace);
   }
 
-  private serviceEntry(host: string, ports: Map<number, ExternalProtocol>): void {
-    const wildcard = host.startsWith('*.');
-    new ServiceEntry(this, `External-${host}`, {
-      metadata: { name: serviceEntryName(host), namespace: this.name },
-      spec: {
-        hosts: [host],
-        exportTo: ['.'],
-        location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
-        ports: Lazy.any({
-          produce: () => [...ports].map(([number, protocol]) => ({ number, name: `${protocol.toLowerCase()}-${number}`, protocol })),
-        }),
-        // a wildcard cannot be resolved: the proxy forwards to the address the application dialled
-        resolution: wildcard ? ServiceEntrySpecResolution.NONE : ServiceEntrySpecResolution.DNS,
-      },
-    });
+  /** Records a namespace a rule names by string, for the whole-app check that the app knows it. */
+  private nameNamespace(field: string, name: string): void {
+    this.intent.namedNamespaces.push({ field, name });
+    MeshModel.of(this).changed();
   }
 
   /** The gateway label values `rootNamespaceIngress` admits, or undefined when it is off. */
@@ -714,25 +562,6 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       'set rootNamespaceIngress: false to admit none') ?? [DEFAULT_GATEWAY];
   }
 
-  /** `0.0.0.0/0` and `::/0`, each without the cluster's blocks of its family. */
-  private anyAddressBut(clusterCidrs: string[] = []): k8s.NetworkPolicyPeer[] {
-    const blocks = clusterCidrs.map(c => checkCanonicalCidr(this, 'clusterCidrs', c));
-    if (new Set(blocks.map(b => b.cidr)).size !== blocks.length) {
-      throw invalid(this, 'clusterCidrs', clusterCidrs, 'lists a block twice; list each once');
-    }
-    return ([[ANY_IPV4, 4], [ANY_IPV6, 6]] as const).map(([cidr, family]) => {
-      const except = blocks.filter(b => b.family === family).map(b => b.cidr);
-      return { ipBlock: { cidr, ...except.length > 0 ? { except } : {} } };
-    });
-  }
-
-  private checkPorts(field: string, ports?: number[]): number[] | undefined {
-    if (ports === undefined) return undefined;
-    if (ports.length === 0) throw invalid(this, field, ports, 'must list at least one port; leave it out to mean every port');
-    ports.forEach(p => checkPort(this, field, p));
-    return [...new Set(ports)].sort((a, b) => a - b);
-  }
-
   private checkPodSecurity(level: PodSecurityLevel): string[] {
     return workloadsIn(this, this.name).flatMap(({ name, template }) => {
       const problems = podSecurityViolations(level, template);
@@ -741,70 +570,37 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
         'a cdk8s-plus workload for "restricted") or lower the podSecurity of the namespace'];
     });
   }
-
-  private checkPlainTextPorts(): string[] {
-    return this.plainText.flatMap(exception => {
-      const selected = selectWorkloads(this, this.name, exception.selector);
-      if (selected.names.length === 0) return []; // deployed by other means: nothing to compare with
-      return exception.ports.filter(p => !selected.ports.has(p)).map(p => invalidMessage(
-        `allowPlainText "${exception.name}" port`, p,
-        `the workloads its selector matches (${selected.names.join(', ')}) declare no such container port; ` +
-        'port-level mTLS uses the workload (container) port, not the Service port'));
-    });
-  }
 }
 
 /** A namespace the app does not create. */
 class ZeroTrustNamespaceReference extends Construct implements IZeroTrustNamespace {
   public readonly name: string;
   public readonly trustDomain: string;
+  public readonly dataPlane: DataPlane;
 
   public constructor(scope: Construct, id: string, name: string, options: ZeroTrustNamespaceReferenceOptions) {
     super(scope, id);
     this.name = checkDnsLabel(this, 'name', name);
     this.trustDomain = checkTrustDomain(this, 'trustDomain', options.trustDomain ?? DEFAULT_TRUST_DOMAIN);
+    this.dataPlane = options.dataPlane ?? DataPlane.sidecar();
+    const model = MeshModel.of(this);
+    // a namespace the app creates stays the one the model knows, wherever the app also refers to it
+    if (model.namespaces.get(this.name)?.managed) return;
+    model.addNamespace({
+      name: this.name,
+      construct: this,
+      managed: false,
+      trustDomain: this.trustDomain,
+      rootNamespace: checkDnsLabel(this, 'rootNamespace', options.rootNamespace ?? ISTIO_NAMESPACE),
+      clusterDomain: checkDnsSubdomain(this, 'clusterDomain', options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN),
+      dataPlane: this.dataPlane._renderer,
+      registryOnly: true,
+      dnsCidrs: [],
+      egress: { meshHosts: [], externalHosts: [] },
+      namedNamespaces: [],
+      namedServiceAccounts: [],
+    });
   }
-}
-
-/** Why labels given in props are not the user's to set, or undefined. */
-function reservedLabelProblem(labels: { [key: string]: string }, revision?: string): string | undefined {
-  if (revision !== undefined && 'istio-injection' in labels) return BOTH_REQUESTED;
-  if ('istio.io/rev' in labels) return "set istio.io/rev with the 'revision' prop";
-  const podSecurity = Object.keys(labels).find(k => k.startsWith('pod-security.kubernetes.io/'));
-  if (podSecurity) return `set ${podSecurity} with the 'podSecurity' prop`;
-  return labelConflict(labels, revision);
-}
-
-/** Why a set of namespace labels contradicts the injection asked for, or undefined. */
-function labelConflict(labels: { [key: string]: string }, revision?: string): string | undefined {
-  const injection = labels['istio-injection'];
-  const rev = labels['istio.io/rev'];
-  if (injection !== undefined && rev !== undefined) {
-    return BOTH_REQUESTED;
-  }
-  if (injection !== undefined && injection !== 'enabled') {
-    return 'a zero-trust namespace needs sidecar injection (sidecars enforce mTLS and authorization): remove istio-injection';
-  }
-  if (rev !== undefined && rev !== revision) {
-    return "set istio.io/rev with the 'revision' prop";
-  }
-  return undefined;
-}
-
-/**
- * The ServiceEntry name of an external host: `external-<host>`, and `external--wildcard.<domain>`
- * for `*.<domain>`. A host never starts with '-', so no host name gives the double dash of a
- * wildcard's name: `*.googleapis.com` and `wildcard.googleapis.com` get different names. A name
- * longer than a resource name may be (253, an RFC 1123 subdomain) is cut and ends with a hash of
- * the host.
- */
-function serviceEntryName(host: string): string {
-  const name = host.startsWith('*.') ? `external--wildcard${host.slice(1)}` : `external-${host}`;
-  if (name.length <= MAX_NAME) return name;
-  const hash = sha256(host, 10);
-  // cut where the rest still ends with a letter or digit, as a subdomain must
-  const head = name.slice(0, MAX_NAME - hash.length - 1).replace(/[-.]+$/, '');
-  return `${head}-${hash}`;
 }
 
 /** Pods whose `istio` label has one of the values (Istio's gateway charts set it on every gateway). */
@@ -812,20 +608,6 @@ function istioLabelSelector(values: string[]): k8s.LabelSelector {
   return values.length === 1
     ? { matchLabels: { istio: values[0] } }
     : { matchExpressions: [{ key: 'istio', operator: 'In', values }] };
-}
-
-function tcpPorts(ports: number[]): k8s.NetworkPolicyPort[] {
-  return ports.map(port => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }));
-}
-
-function checkList(scope: IConstruct, field: string, values: string[] | undefined, ok: (v: string) => boolean, rule: string): string[] | undefined {
-  if (values === undefined) return undefined;
-  if (values.length === 0 || !values.every(v => typeof v === 'string' && ok(v))) throw invalid(scope, field, values, rule);
-  return [...new Set(values)].sort();
-}
-
-function sortKeys(o: { [key: string]: string }): [string, string][] {
-  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
 }
 
 function describe(source: string, options: AllowOptions): string {

@@ -2,8 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, Chart, JsonPatch, Size, Testing, YamlOutputType } from 'cdk8s';
 import { Cpu, Protocol, ServiceType } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
 import {
-  IstioAccessLog, IstioAccessLogEncoding, IstioControlPlane, IstioControlPlaneProps, IstioOutboundTrafficPolicy,
+  IstioAccessLog, IstioAccessLogEncoding, IstioControlPlane, IstioControlPlaneProps, IstioExtensionProvider, IstioOutboundTrafficPolicy,
   IstioPilotScaling, IstioProfile, MeshWarnings, WarningMode,
 } from '../../src';
 import { findOne, synthValid, testChart, warningsOf } from '../support';
@@ -251,13 +252,14 @@ describe('IstioControlPlane', () => {
     test('addIngressGateway adds a gateway beside the default one', () => {
       const chart = testChart();
       const controlPlane = new IstioControlPlane(chart, 'mesh');
-      controlPlane.addIngressGateway({ name: 'internal-gateway', labels: { istio: 'internal-gateway' } });
+      controlPlane.addIngressGateway({ name: 'partner-gateway', labels: { istio: 'partner-gateway' } });
       const gateways = findOne(synthValid(chart), 'IstioOperator').spec.components.ingressGateways;
-      expect(gateways.map((g: any) => g.name)).toEqual(['istio-ingressgateway', 'internal-gateway']);
+      expect(gateways.map((g: any) => g.name)).toEqual(['istio-ingressgateway', 'partner-gateway']);
       // the strategy's defaults apply to every ingress gateway
       expect(gateways[1].k8s).toEqual(gateways[0].k8s);
-      expect(gateways[1].label).toEqual({ istio: 'internal-gateway' });
-      expect(warningsOf(chart)).toEqual([]);
+      expect(gateways[1].label).toEqual({ istio: 'partner-gateway' });
+      // a second public load balancer is reported: internal gateways are marked internal (issue 18)
+      expect(warningsOf(chart)).toEqual([expect.stringContaining('gateway "partner-gateway" is an additional ingress gateway with a LoadBalancer Service')]);
     });
 
     test('a disabled gateway is written as disabled', () => {
@@ -301,13 +303,81 @@ describe('IstioControlPlane', () => {
 
     test('warns when two gateways would select each other\'s pods', () => {
       const chart = testChart();
-      new IstioControlPlane(chart, 'mesh', { ingressGateways: [{}, { name: 'internal-gateway' }] });
+      new IstioControlPlane(chart, 'mesh', { ingressGateways: [{}, { name: 'internal-gateway', internal: true }] });
       synthValid(chart);
       expect(warningsOf(chart)).toEqual([
         'test/mesh: gateways "istio-ingressgateway" and "internal-gateway" in namespace "istio-system" have the same pod labels ' +
         '{"app":"istio-ingressgateway","istio":"ingressgateway"}, so each Service selects both gateways\' pods; ' +
         'give "internal-gateway" its own labels (e.g. { istio: "internal-gateway" })',
       ]);
+    });
+  });
+
+  describe('internal gateways (issue 18: "internal" gateways are public)', () => {
+    test('internal: true defaults the Service to ClusterIP, without a warning', () => {
+      const chart = testChart();
+      new IstioControlPlane(chart, 'mesh', { ingressGateways: [{}, { name: 'internal-gateway', internal: true, labels: { istio: 'internal-gateway' } }] });
+      const [, internal] = findOne(synthValid(chart), 'IstioOperator').spec.components.ingressGateways;
+      expect(internal.k8s.service.type).toBe('ClusterIP');
+      expect(warningsOf(chart)).toEqual([]);
+    });
+
+    test('an internal load balancer: the annotation lands on the Service', () => {
+      const chart = testChart();
+      new IstioControlPlane(chart, 'mesh', {
+        ingressGateways: [{}, {
+          name: 'internal-gateway',
+          internal: true,
+          labels: { istio: 'internal-gateway' },
+          serviceType: ServiceType.LOAD_BALANCER,
+          serviceAnnotations: { 'networking.gke.io/load-balancer-type': 'Internal' },
+        }],
+      });
+      const [, internal] = findOne(synthValid(chart), 'IstioOperator').spec.components.ingressGateways;
+      expect(internal.k8s.service.type).toBe('LoadBalancer');
+      expect(internal.k8s.serviceAnnotations).toEqual({ 'networking.gke.io/load-balancer-type': 'Internal' });
+      expect(warningsOf(chart)).toEqual([]);
+    });
+
+    test('an internal gateway behind a load balancer without an internal annotation: the warning names each cloud\'s annotation', () => {
+      const chart = testChart();
+      new IstioControlPlane(chart, 'mesh', {
+        ingressGateways: [{}, { name: 'internal-gateway', internal: true, labels: { istio: 'internal-gateway' }, serviceType: ServiceType.LOAD_BALANCER }],
+      });
+      synthValid(chart);
+      expect(warningsOf(chart)).toEqual([
+        'test/mesh: gateway "internal-gateway" is internal but its Service is a LoadBalancer without an internal load balancer annotation, ' +
+        'so the cloud gives it a public address; use serviceType ClusterIP or add your cloud\'s annotation to serviceAnnotations ' +
+        '(AWS service.beta.kubernetes.io/aws-load-balancer-scheme: "internal", GKE networking.gke.io/load-balancer-type: "Internal", ' +
+        'Azure service.beta.kubernetes.io/azure-load-balancer-internal: "true")',
+      ]);
+    });
+
+    test('the first, public gateway is not reported', () => {
+      const chart = testChart();
+      new IstioControlPlane(chart, 'mesh', { ingressGateways: [{ serviceAnnotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'external' } }] });
+      const [gateway] = findOne(synthValid(chart), 'IstioOperator').spec.components.ingressGateways;
+      expect(gateway.k8s.serviceAnnotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'external' });
+      expect(warningsOf(chart)).toEqual([]);
+    });
+  });
+
+  describe('tracing providers (issue 18)', () => {
+    test('extension providers and the default tracing provider in mesh config', () => {
+      const spec = operatorOf({
+        extensionProviders: [
+          IstioExtensionProvider.openTelemetryTracing('otel', { service: 'otel-collector.observability.svc.cluster.local', port: 4317 }),
+          IstioExtensionProvider.zipkinTracing('zipkin', { service: 'zipkin.istio-system.svc.cluster.local', port: 9411, maxTagLength: 64 }),
+        ],
+        defaultTracingProviders: ['otel'],
+      }).spec;
+      expect(spec.meshConfig).toEqual({
+        extensionProviders: [
+          { name: 'otel', opentelemetry: { service: 'otel-collector.observability.svc.cluster.local', port: 4317 } },
+          { name: 'zipkin', zipkin: { service: 'zipkin.istio-system.svc.cluster.local', port: 9411, maxTagLength: 64 } },
+        ],
+        defaultProviders: { tracing: ['otel'] },
+      });
     });
   });
 
@@ -344,11 +414,30 @@ describe('IstioControlPlane', () => {
     test('namespaces without injection, of another revision, or privileged do not need it', () => {
       const others: Record<string, string>[] = [restricted, { 'istio.io/rev': 'canary', ...restricted }, { 'istio-injection': 'enabled', 'pod-security.kubernetes.io/enforce': 'privileged' }];
       for (const labels of others) {
-        const { app } = appWith({ revision: 'stable' }, namespace('payments', labels));
+        const { app } = appWith({ revision: 'stable' }, (chart) => {
+          new IstioControlPlane(new Chart(chart.node.scope as Construct, 'canary'), 'control-plane', { name: 'canary', revision: 'canary', cni: true, ingressGateways: [] });
+          namespace('payments', labels)(chart);
+        });
         expect(warningsOf(app)).toEqual([]);
       }
       const { app } = appWith({ revision: 'stable' }, namespace('payments', { 'istio.io/rev': 'stable', ...restricted }));
       expect(warningsOf(app)).toHaveLength(1);
+    });
+
+    test('a namespace that selects a revision tag of the control plane needs it too', () => {
+      const { app } = appWith({ revision: 'istiod-1-30', revisionTags: ['prod-stable'] },
+        namespace('payments', { 'istio.io/rev': 'prod-stable', ...restricted }));
+      expect(warningsOf(app)).toEqual([expect.stringContaining('namespaces payments enforce Pod Security')]);
+    });
+
+    test('the ambient profile has the agent: no warning, and cni is reported on', () => {
+      const { app, istio, docs } = appWith({ profile: IstioProfile.AMBIENT }, namespace('payments', { 'istio-injection': 'enabled', ...restricted }));
+      expect(istio.cni).toBe(true);
+      expect(istio.ambient).toBe(true);
+      // istioctl's ambient profile installs the agent and ztunnel itself
+      expect(findOne(docs, 'IstioOperator').spec).toMatchObject({ profile: 'ambient' });
+      expect(findOne(docs, 'IstioOperator').spec.components.cni).toBeUndefined();
+      expect(warningsOf(app)).toEqual([]);
     });
   });
 
@@ -421,12 +510,12 @@ describe('IstioControlPlane', () => {
     const controlPlane = new IstioControlPlane(chart, 'mesh');
 
     // WHEN
-    controlPlane.istioOperator.addJsonPatch(
+    controlPlane.istioOperator!.addJsonPatch(
       JsonPatch.add('/spec/components/pilot/k8s/nodeSelector', { 'node-role.example.com/mesh': 'true' }),
       JsonPatch.add('/spec/values/pilot', { env: { PILOT_ENABLE_STATUS: 'true' } }),
       JsonPatch.add('/spec/components/cni', { enabled: true }),
     );
-    controlPlane.istioOperator.metadata.addLabel('team', 'platform');
+    controlPlane.istioOperator!.metadata.addLabel('team', 'platform');
 
     // THEN
     const operator = findOne(synthValid(chart), 'IstioOperator');
@@ -565,6 +654,24 @@ describe('IstioControlPlane', () => {
       ['an unknown access log encoding',
         { accessLog: IstioAccessLog.toStdout('YAML' as IstioAccessLogEncoding) },
         'test/mesh: invalid accessLog.encoding "YAML": must be one of TEXT, JSON'],
+      ['a default tracing provider that is not declared',
+        { extensionProviders: [IstioExtensionProvider.zipkinTracing('zipkin', { service: 'zipkin.istio-system.svc.cluster.local', port: 9411 })], defaultTracingProviders: ['otel'] },
+        'test/mesh: invalid defaultTracingProviders[0] "otel": names no extension provider; it must be one of "zipkin"'],
+      ['two extension providers of one name',
+        { extensionProviders: [1, 2].map(() => IstioExtensionProvider.zipkinTracing('zipkin', { service: 'zipkin.istio-system.svc.cluster.local', port: 9411 })) },
+        'test/mesh: invalid extensionProviders[1].name "zipkin": another extension provider has this name'],
+      ['a collector service that is a URL',
+        { extensionProviders: [IstioExtensionProvider.openTelemetryTracing('otel', { service: 'http://otel:4317', port: 4317 })] },
+        'test/mesh: invalid extensionProviders[0].service "http://otel:4317": must be the collector\'s host, optionally after its namespace and "/"'],
+      ['a collector port out of range',
+        { extensionProviders: [IstioExtensionProvider.openTelemetryTracing('otel', { service: 'otel.observability.svc.cluster.local', port: 0 })] },
+        'test/mesh: invalid extensionProviders[0].port 0: must be an integer port from 1 to 65535'],
+      ['cni: false with the ambient profile',
+        { profile: IstioProfile.AMBIENT, cni: false },
+        'test/mesh: invalid cni false: the ambient profile needs the CNI node agent, which redirects traffic to ztunnel; remove cni: false'],
+      ['a Service annotation key with a space',
+        { ingressGateways: [{ serviceAnnotations: { 'load balancer': 'internal' } }] },
+        'test/mesh: invalid ingressGateways[0].serviceAnnotations "load balancer": must be an annotation key'],
       ['an unknown outbound traffic policy',
         { outboundTrafficPolicy: 'DENY_ALL' as IstioOutboundTrafficPolicy },
         'test/mesh: invalid outboundTrafficPolicy "DENY_ALL": must be one of ALLOW_ANY, REGISTRY_ONLY'],

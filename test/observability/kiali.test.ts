@@ -1,7 +1,7 @@
 import { JsonPatch, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import * as YAML from 'yaml';
-import { Kiali, KialiAuthStrategy } from '../../src';
+import { Kiali, KialiAuthStrategy, MeshPrometheus } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
 
 /** Kiali's config.yaml from the synthesized ConfigMap. */
@@ -55,7 +55,8 @@ describe('Kiali', () => {
     }
     expect(kiali.namespace).toBe('istio-system');
     expect(kiali.image).toBe('quay.io/kiali/kiali:v2.26.0');
-    expect(kiali.prometheusUrl).toBe('http://prometheus.istio-system:9090');
+    // the Prometheus Operator's Service in monitoring, where the monitors are read (MeshPrometheus.operator())
+    expect(kiali.prometheusUrl).toBe('http://prometheus-operated.monitoring:9090');
   });
 
   test('the ConfigMap holds Kiali config: namespaces, Prometheus, token login, view-only', () => {
@@ -68,7 +69,7 @@ describe('Kiali', () => {
         grafana: { enabled: false },
         // no port-forwards, so no istiod debug endpoints
         istio: { istio_api_enabled: false, root_namespace: 'istio-system' },
-        prometheus: { url: 'http://prometheus.istio-system:9090' },
+        prometheus: { url: 'http://prometheus-operated.monitoring:9090' },
         tracing: { enabled: false },
       },
       istio_namespace: 'istio-system',
@@ -86,6 +87,20 @@ describe('Kiali', () => {
     const binding = findOne(docs, 'ClusterRoleBinding', 'kiali-viewer');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kiali-viewer' });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'kiali', namespace: 'istio-system' }]);
+  });
+
+  test('ambient needs no setting: Kiali finds ztunnel by listing DaemonSets, and Istio\'s ambient labels are its defaults', () => {
+    // Kiali v2.26 turns its ambient views on when a DaemonSet labelled app.kubernetes.io/name=ztunnel
+    // exists (kiali cache/cache.go, IsAmbientEnabled); its ambient label settings default to Istio's
+    // (istio.io/dataplane-mode=ambient, istio.io/use-waypoint; kiali config/config.go).
+    const chart = testChart();
+    new Kiali(chart, 'kiali');
+    const docs = synthValid(chart);
+
+    const role = grants(findOne(docs, 'ClusterRole', 'kiali-viewer'));
+    expect(role).toEqual(expect.arrayContaining(['apps/daemonsets:list', 'apps/daemonsets:watch', '/pods:list', '/services:list']));
+    expect(kialiConfig(docs).deployment.cluster_wide_access).toBe(true);
+    expect(kialiConfig(docs).istio_labels).toBeUndefined();
   });
 
   test('allowPortForward: the privileged grant, and Kiali\'s istiod features that need it', () => {
@@ -155,12 +170,12 @@ describe('Kiali', () => {
   test('a config change rolls the pods; the same config keeps the same hash', () => {
     const hash = (url?: string) => {
       const chart = testChart();
-      new Kiali(chart, 'kiali', { prometheusUrl: url });
+      new Kiali(chart, 'kiali', { prometheus: url ? MeshPrometheus.operator({ url }) : undefined });
       return findOne(synthValid(chart), 'Deployment').spec.template.metadata.annotations['cdk8s-mesh/config-sha256'];
     };
     expect(hash()).toMatch(/^[0-9a-f]{64}$/);
     expect(hash()).toBe(hash());
-    expect(hash('http://prometheus-operated.monitoring:9090')).not.toBe(hash());
+    expect(hash('http://prometheus-operated.observability:9090')).not.toBe(hash());
   });
 
   test('all options: own namespace, instance, image, anonymous and writable, resources', () => {
@@ -179,7 +194,7 @@ describe('Kiali', () => {
       viewOnly: false,
       allowPortForward: true,
       signingKeySecretName: 'unused-by-anonymous',
-      prometheusUrl: 'https://prometheus.monitoring.svc:9091/',
+      prometheus: MeshPrometheus.operator({ url: 'https://prometheus.monitoring.svc:9091/' }),
       resources: { cpu: { request: Cpu.millis(50) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(2) } },
     });
 
@@ -244,9 +259,12 @@ describe('Kiali', () => {
       ['signingKeySecretName', { signingKeySecretName: 'Key' }, 'test/kiali: invalid signingKeySecretName "Key": must be an RFC 1123 label'],
       ['instanceName', { instanceName: 'Kiali' }, 'test/kiali: invalid instanceName "Kiali": must be an RFC 1123 label'],
       ['instanceName digit', { instanceName: '1kiali' }, 'test/kiali: invalid instanceName "1kiali": must start with a letter and have at most 56 characters'],
-      ['prometheusUrl', { prometheusUrl: 'prometheus:9090' }, 'test/kiali: invalid prometheusUrl "prometheus:9090": must be an absolute http:// or https:// URL with a host'],
-      ['prometheusUrl scheme', { prometheusUrl: 'ftp://prometheus' }, 'test/kiali: invalid prometheusUrl "ftp://prometheus": must be an absolute http:// or https:// URL'],
-      ['prometheusUrl blank', { prometheusUrl: 'http://prom etheus' }, 'test/kiali: invalid prometheusUrl "http://prom etheus": must be an absolute http://'],
+      ['prometheus.url', { prometheus: MeshPrometheus.operator({ url: 'prometheus:9090' }) },
+        'test/kiali: invalid prometheus.url "prometheus:9090": must be an absolute http:// or https:// URL with a host'],
+      ['prometheus.url scheme', { prometheus: MeshPrometheus.operator({ url: 'ftp://prometheus' }) },
+        'test/kiali: invalid prometheus.url "ftp://prometheus": must be an absolute http:// or https:// URL'],
+      ['prometheus.url blank', { prometheus: MeshPrometheus.operator({ url: 'http://prom etheus' }) },
+        'test/kiali: invalid prometheus.url "http://prom etheus": must be an absolute http://'],
       ['floating version', { version: 'v2.26' }, 'test/kiali: invalid version "v2.26": must be an exact Kiali release tag like "v2.26.0": a floating tag changes what runs without a change in Git'],
       ['latest', { version: 'latest' }, 'test/kiali: invalid version "latest": must be an exact Kiali release tag'],
     ])('%s', (_, props, message) => {

@@ -1,11 +1,11 @@
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
-import { CANARY, paymentService, STABLE, synthService } from './fixtures';
-import { AnalysisEngine, CanaryAnalysis, CanaryService, CanaryServiceProps } from '../../src';
+import { CANARY, newService, paymentService, ServiceProps, STABLE, synthService } from './fixtures';
+import { AnalysisEngine, CanaryAnalysis } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
 
 
 /** The payment-service rolling out v2 with an engine. */
-function props(analysis: CanaryAnalysis, overrides: Partial<CanaryServiceProps> = {}): CanaryServiceProps {
+function props(analysis: CanaryAnalysis, overrides: Partial<ServiceProps> = {}): ServiceProps {
   return paymentService({ canary: CANARY, analysis, ...overrides });
 }
 
@@ -28,7 +28,7 @@ describe('CanaryAnalysis', () => {
       const chart = testChart();
 
       // WHEN
-      const service = new CanaryService(chart, 'payment', props(CanaryAnalysis.flagger()));
+      const service = newService(chart, 'payment', props(CanaryAnalysis.flagger()));
 
       // THEN
       const docs = synthValid(chart);
@@ -75,7 +75,7 @@ describe('CanaryAnalysis', () => {
       const chart = testChart();
 
       // WHEN
-      new CanaryService(chart, 'payment', props(CanaryAnalysis.flagger({
+      newService(chart, 'payment', props(CanaryAnalysis.flagger({
         maxRequestDuration: Duration.millis(300),
         minSuccessRate: 99.5,
         interval: Duration.seconds(75),
@@ -156,7 +156,7 @@ describe('CanaryAnalysis', () => {
       const chart = testChart();
 
       // WHEN
-      const service = new CanaryService(chart, 'payment', props(CanaryAnalysis.argoRollouts()));
+      const service = newService(chart, 'payment', props(CanaryAnalysis.argoRollouts()));
 
       // THEN
       const docs = synthValid(chart);
@@ -244,7 +244,7 @@ describe('CanaryAnalysis', () => {
         const again = revisionOf(synth(props(CanaryAnalysis.argoRollouts())).docs);
         expect(revisionOf(synth(props(CanaryAnalysis.argoRollouts())).docs)).toBe(again);
         const chart = testChart();
-        const service = new CanaryService(chart, 'payment', props(CanaryAnalysis.argoRollouts()));
+        const service = newService(chart, 'payment', props(CanaryAnalysis.argoRollouts()));
         ApiObject.of(service.deployments[0]).addJsonPatch(JsonPatch.add('/spec/template/metadata/annotations', { team: 'payments' }));
         expect(revisionOf(synthValid(chart))).not.toBe(again);
       });
@@ -283,8 +283,11 @@ describe('CanaryAnalysis', () => {
           failureLimit: 4,
           provider: {
             prometheus: {
-              address: 'http://prometheus.istio-system:9090',
-              query: `100 * sum(rate(istio_requests_total{${selector},response_code!~"5.*"}[1m])) / sum(rate(istio_requests_total{${selector}}[1m]))`,
+              // the default Prometheus everywhere: MeshPrometheus.operator()
+              address: 'http://prometheus-operated.monitoring:9090',
+              // 0% rather than no result when every request failed (no non-5xx series at all)
+              query: `100 * (sum(rate(istio_requests_total{${selector},response_code!~"5.."}[1m])) or ` +
+                `sum(rate(istio_requests_total{${selector}}[1m])) * 0) / sum(rate(istio_requests_total{${selector}}[1m]))`,
             },
           },
         },
@@ -295,7 +298,7 @@ describe('CanaryAnalysis', () => {
           failureLimit: 4,
           provider: {
             prometheus: {
-              address: 'http://prometheus.istio-system:9090',
+              address: 'http://prometheus-operated.monitoring:9090',
               query: `histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${selector}}[1m])))`,
             },
           },
@@ -308,7 +311,7 @@ describe('CanaryAnalysis', () => {
       const chart = testChart();
 
       // WHEN
-      new CanaryService(chart, 'payment', props(CanaryAnalysis.argoRollouts({
+      newService(chart, 'payment', props(CanaryAnalysis.argoRollouts({
         maxRequestDuration: Duration.millis(250),
         minSuccessRate: 98,
         interval: Duration.seconds(90),
@@ -368,7 +371,7 @@ describe('CanaryAnalysis', () => {
   describe('bad input', () => {
     const flagger = CanaryAnalysis.flagger;
     const argo = CanaryAnalysis.argoRollouts;
-    test.each<[string, CanaryAnalysis, Partial<CanaryServiceProps>, string]>([
+    test.each<[string, CanaryAnalysis, Partial<ServiceProps>, string]>([
       ['latency threshold of 0', flagger({ maxRequestDuration: Duration.millis(0) }), {},
         'test/payment: invalid analysis.maxRequestDuration "0ms": must be a positive duration'],
       ['latency threshold at the route timeout', argo({ maxRequestDuration: Duration.seconds(2) }), { timeout: Duration.seconds(2) },
@@ -407,7 +410,7 @@ describe('CanaryAnalysis', () => {
       ['Argo Rollouts and mirroring', argo(), { mirrorPercentage: 10 },
         'invalid mirrorPercentage 10: cannot be combined with Argo Rollouts: between rollouts its canary subset points at the stable pods'],
     ])('rejects %s', (_what, analysis, overrides, message) => {
-      expect(() => new CanaryService(testChart(), 'payment', props(analysis, overrides))).toThrow(message);
+      expect(() => newService(testChart(), 'payment', props(analysis, overrides))).toThrow(message);
     });
   });
 });

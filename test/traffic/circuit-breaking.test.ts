@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
-import { CANARY, paymentService, STABLE, synthService } from './fixtures';
-import { CanaryService, CanaryServiceProps, CircuitBreaker } from '../../src';
+import { CANARY, newService, paymentService, ServiceProps, STABLE, synthService } from './fixtures';
+import { CircuitBreaker } from '../../src';
 import { findOne, synthValid, testChart, warningsOf } from '../support';
 
 
@@ -9,7 +9,7 @@ const props = paymentService;
 describe('circuit breaking', () => {
   test('defaults: bounded connection pool, and outlier detection that ejects one pod of two', () => {
     const chart = testChart();
-    new CanaryService(chart, 'payment', props());
+    newService(chart, 'payment', props());
     expect(findOne(synthValid(chart), 'DestinationRule').spec.trafficPolicy).toEqual({
       tls: { mode: 'ISTIO_MUTUAL' },
       connectionPool: { tcp: { maxConnections: 1024 }, http: { http1MaxPendingRequests: 1024, http2MaxRequests: 1024 } },
@@ -19,7 +19,7 @@ describe('circuit breaking', () => {
 
   test('every setting can be changed', () => {
     const chart = testChart();
-    new CanaryService(chart, 'payment', props({
+    newService(chart, 'payment', props({
       circuitBreaker: {
         maxConnections: 10,
         http1MaxPendingRequests: 20,
@@ -37,7 +37,7 @@ describe('circuit breaking', () => {
 
   test('0 consecutive errors turns outlier detection off, without warning', () => {
     const chart = testChart();
-    new CanaryService(chart, 'payment', props({ circuitBreaker: { consecutive5xxErrors: 0, maxEjectionPercent: 10 } }));
+    newService(chart, 'payment', props({ circuitBreaker: { consecutive5xxErrors: 0, maxEjectionPercent: 10 } }));
     expect(findOne(synthValid(chart), 'DestinationRule').spec.trafficPolicy.outlierDetection.consecutive5xxErrors).toBe(0);
     expect(warningsOf(chart)).toEqual([]);
   });
@@ -71,7 +71,7 @@ describe('circuit breaking', () => {
   });
 
   describe('bad input', () => {
-    test.each<[string, Partial<CanaryServiceProps>, string]>([
+    test.each<[string, Partial<ServiceProps>, string]>([
       ['zero connections', { circuitBreaker: { maxConnections: 0 } }, 'test/payment: invalid circuitBreaker.maxConnections 0: must be a positive integer'],
       ['fractional pending requests', { circuitBreaker: { http1MaxPendingRequests: 1.5 } }, 'invalid circuitBreaker.http1MaxPendingRequests 1.5: must be a positive integer'],
       ['too many requests', { circuitBreaker: { http2MaxRequests: 2 ** 31 } }, 'invalid circuitBreaker.http2MaxRequests 2147483648: must be a positive integer (at most 2147483647)'],
@@ -80,7 +80,7 @@ describe('circuit breaking', () => {
       ['zero interval', { circuitBreaker: { interval: Duration.millis(0) } }, 'invalid circuitBreaker.interval "0ms": must be a positive duration'],
       ['zero ejection time', { circuitBreaker: { baseEjectionTime: Duration.millis(0) } }, 'invalid circuitBreaker.baseEjectionTime "0ms": must be a positive duration'],
     ])('rejects %s', (_what, overrides, message) => {
-      expect(() => new CanaryService(testChart(), 'payment', props(overrides))).toThrow(message);
+      expect(() => newService(testChart(), 'payment', props(overrides))).toThrow(message);
     });
   });
 });

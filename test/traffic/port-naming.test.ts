@@ -1,17 +1,17 @@
 import { Duration } from 'cdk8s';
-import { CANARY, paymentService, synthService } from './fixtures';
-import { AppProtocol, CanaryService, CanaryServiceProps } from '../../src';
+import { CANARY, newService, paymentService, ServiceProps, synthService } from './fixtures';
+import { AppProtocol } from '../../src';
 import { findOne, synthValid, testChart } from '../support';
 
 
 const props = paymentService;
 
-function servicePort(overrides: Partial<CanaryServiceProps>) {
+function servicePort(overrides: Partial<ServiceProps>) {
   return findOne(synthService(props(overrides)).docs, 'Service').spec.ports[0];
 }
 
 describe('port naming', () => {
-  test.each<[Partial<CanaryServiceProps>, string, string]>([
+  test.each<[Partial<ServiceProps>, string, string]>([
     [{}, 'http', 'http'],
     [{ protocol: AppProtocol.GRPC }, 'grpc', 'grpc'],
     [{ protocol: AppProtocol.HTTP2 }, 'http2', 'http2'],
@@ -26,7 +26,7 @@ describe('port naming', () => {
 
   test('TCP services get weighted TCP routes, still with mTLS and circuit breaking', () => {
     const chart = testChart();
-    new CanaryService(chart, 'ledger', props({ protocol: AppProtocol.TCP, canary: { ...CANARY, weight: 10 } }));
+    newService(chart, 'ledger', props({ protocol: AppProtocol.TCP, canary: { ...CANARY, weight: 10 } }));
     const docs = synthValid(chart);
     expect(findOne(docs, 'VirtualService').spec).toEqual({
       hosts: ['payment-service'],
@@ -43,7 +43,7 @@ describe('port naming', () => {
   });
 
   describe('bad input', () => {
-    test.each<[string, Partial<CanaryServiceProps>, string]>([
+    test.each<[string, Partial<ServiceProps>, string]>([
       ['a name Istio cannot classify', { portName: 'web' },
         'test/payment: invalid portName "web": Istio cannot classify it and would treat the port as opaque TCP; name it <protocol>[-<suffix>]'],
       ['a protocol CanaryService does not route', { portName: 'mysql-main' },
@@ -60,7 +60,7 @@ describe('port naming', () => {
         'invalid canaryHeader {"name":"x-canary","value":"1"}: applies to HTTP routes only'],
       ['mirroring on TCP', { portName: 'tcp', canary: CANARY, mirrorPercentage: 5 }, 'invalid mirrorPercentage 5: applies to HTTP routes only'],
     ])('rejects %s', (_what, overrides, message) => {
-      expect(() => new CanaryService(testChart(), 'payment', props(overrides))).toThrow(message);
+      expect(() => newService(testChart(), 'payment', props(overrides))).toThrow(message);
     });
   });
 });

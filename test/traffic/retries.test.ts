@@ -1,27 +1,33 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
-import { paymentService, synthService } from './fixtures';
-import { CanaryService, CanaryServiceProps, MeshWarnings, WarningMode } from '../../src';
+import { newService, paymentService, ServiceProps, synthService } from './fixtures';
+import { MeshWarnings, WarningMode } from '../../src';
 import { findOne, testChart, warningsOf } from '../support';
 
 
 const props = paymentService;
 
-function route(overrides: Partial<CanaryServiceProps>) {
+function route(overrides: Partial<ServiceProps>) {
   const { chart, docs } = synthService(props(overrides));
   return { chart, route: findOne(docs, 'VirtualService').spec.http[0] };
 }
 
 describe('timeouts and retries', () => {
-  test('without them, Istio defaults apply: no timeout, no retry policy written', () => {
+  test('without them, the safe retry policy is written, so Istio\'s own default never applies', () => {
+    // Istio's default retries gRPC "unavailable" and 503 too, which the application may have processed
     const { route: r } = route({});
     expect(r.timeout).toBeUndefined();
-    expect(r.retries).toBeUndefined();
+    expect(r.retries).toEqual({ attempts: 2, retryOn: 'connect-failure,refused-stream,reset-before-request' });
   });
 
-  test('a timeout alone leaves the retries to Istio', () => {
+  test('a timeout alone keeps the safe retry policy', () => {
     const { route: r } = route({ timeout: Duration.millis(1500) });
     expect(r.timeout).toBe('1500ms');
-    expect(r.retries).toBeUndefined();
+    expect(r.retries).toEqual({ attempts: 2, retryOn: 'connect-failure,refused-stream,reset-before-request' });
+  });
+
+  test('attempts 0 turns retries off, written as such', () => {
+    const { route: r } = route({ timeout: Duration.seconds(1), retries: { attempts: 0 } });
+    expect(r.retries).toEqual({ attempts: 0 });
   });
 
   test('by default only requests the application never received are retried, and no perTryTimeout is derived', () => {
@@ -117,18 +123,22 @@ describe('timeouts and retries', () => {
       const app: App = Testing.app();
       const chart = new Chart(app, 'mesh');
       MeshWarnings.setMode(app, WarningMode.ERROR);
-      new CanaryService(chart, 'payment', props(trap));
+      newService(chart, 'payment', props(trap));
       expect(() => app.synth()).toThrow(
         '[mesh/payment] warning treated as an error (WarningMode.ERROR): service payments/payment-service: retries do not fit');
     });
   });
 
   describe('bad input', () => {
-    test.each<[string, Partial<CanaryServiceProps>, string]>([
+    test.each<[string, Partial<ServiceProps>, string]>([
       ['zero timeout', { timeout: Duration.millis(0) }, 'test/payment: invalid timeout "0ms": must be a positive duration in whole milliseconds'],
       ['fractional timeout', { timeout: Duration.millis(0.5) }, 'invalid timeout "0.5ms": must be a positive duration in whole milliseconds'],
-      ['zero attempts', { retries: { attempts: 0 } }, 'invalid retries.attempts 0: must be a positive integer'],
-      ['negative attempts', { retries: { attempts: -1 } }, 'invalid retries.attempts -1: must be a positive integer'],
+      ['negative attempts', { retries: { attempts: -1 } }, 'invalid retries.attempts -1: must be a non-negative integer'],
+      ['fractional attempts', { retries: { attempts: 1.5 } }, 'invalid retries.attempts 1.5: must be a non-negative integer'],
+      ['a per-try timeout without retries', { retries: { attempts: 0, perTryTimeout: Duration.seconds(1) } },
+        'invalid retries.perTryTimeout "1s": has no effect with retries.attempts 0 (no retries); remove it'],
+      ['conditions without retries', { retries: { attempts: 0, retryOn: ['5xx'] } },
+        'invalid retries.retryOn ["5xx"]: has no effect with retries.attempts 0 (no retries); remove it'],
       ['zero perTryTimeout', { retries: { perTryTimeout: Duration.millis(0) } }, 'invalid retries.perTryTimeout "0ms": must be a positive duration'],
       ['perTryTimeout over the timeout', { timeout: Duration.seconds(1), retries: { perTryTimeout: Duration.seconds(2) } },
         'invalid retries.perTryTimeout "2s": is longer than the route timeout 1s, which includes every attempt'],
@@ -137,7 +147,7 @@ describe('timeouts and retries', () => {
       ['empty retryOn', { retries: { retryOn: [] } }, 'invalid retries.retryOn []: must name at least one condition'],
       ['unknown retryOn', { retries: { retryOn: ['5xx', 'timeout'] } }, 'invalid retries.retryOn "timeout": must be an HTTP status code or one of 5xx, gateway-error'],
     ])('rejects %s', (_what, overrides, message) => {
-      expect(() => new CanaryService(testChart(), 'payment', props(overrides))).toThrow(message);
+      expect(() => newService(testChart(), 'payment', props(overrides))).toThrow(message);
     });
   });
 });

@@ -16,6 +16,12 @@ class FakeService extends Construct implements IMeshService {
 }
 
 const nsSelector = (name: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } } });
+const DNS_HOST = 'kube-system/kube-dns.kube-system.svc.cluster.local';
+
+/** Names namespaces that exist outside the app, as rules that name them require. */
+function existingNamespaces(chart: Construct, ...names: string[]): void {
+  for (const name of names) ZeroTrustNamespace.fromName(chart, `existing-${name}`, name);
+}
 const tcp = (...ports: number[]) => ports.map(port => ({ port, protocol: 'TCP' }));
 
 describe('ZeroTrustNamespace', () => {
@@ -51,8 +57,9 @@ describe('ZeroTrustNamespace', () => {
     // no selector and no rules: every request to the namespace is denied
     expect(findOne(docs, 'AuthorizationPolicy', 'allow-nothing').spec).toEqual({});
 
+    // the DNS Service too: the sidecar captures DNS over TCP (istio/istio: outbound TCP is captured, UDP is not)
     expect(findOne(docs, 'Sidecar').spec).toEqual({
-      egress: [{ hosts: ['./*', 'istio-system/*'] }],
+      egress: [{ hosts: ['./*', 'istio-system/*', DNS_HOST] }],
       outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
     });
 
@@ -71,7 +78,7 @@ describe('ZeroTrustNamespace', () => {
           to: [{ ...nsSelector('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
           ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }],
         },
-        { to: [{ podSelector: {} }] },
+        // no rule for the namespace's own pods: they reach each other only where a call says so
         { to: [{ ...nsSelector('istio-system'), podSelector: { matchLabels: { app: 'istiod' } } }], ports: tcp(15012) },
       ],
     });
@@ -83,6 +90,8 @@ describe('ZeroTrustNamespace', () => {
     const chart = testChart();
     const ledger = new FakeService(chart, 'ledger', 'ledger', 'finance', 'ledger-sa');
     const checkout = new FakeService(chart, 'checkout', 'checkout', 'shop', 'checkout-sa');
+    existingNamespaces(chart, 'finance', 'shop', 'backoffice', 'monitoring', 'audit', 'legacy');
+    new k8s.KubeServiceAccount(chart, 'refunds', { metadata: { name: 'refunds', namespace: 'payments' } });
 
     // WHEN
     const ns = new ZeroTrustNamespace(chart, 'payments', {
@@ -124,7 +133,10 @@ describe('ZeroTrustNamespace', () => {
     expect(ns.trustDomain).toBe('prod.example.com');
     expect(ns.rootNamespace).toBe('mesh-root');
     expect(findOne(docs, 'Sidecar').spec).toEqual({
-      egress: [{ hosts: ['./*', 'mesh-root/*', 'finance/ledger.finance.svc.cluster.example', 'audit/*'] }],
+      egress: [{
+        hosts: ['./*', 'mesh-root/*', 'kube-system/kube-dns.kube-system.svc.cluster.example', './node-local-dns.kube-system',
+          'finance/ledger.finance.svc.cluster.example', 'audit/*'],
+      }],
       outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
     });
     expect(findOne(docs, 'AuthorizationPolicy', 'allow-by-identity').spec.rules.map((r: any) => r.from[0].source)).toEqual([
@@ -134,7 +146,16 @@ describe('ZeroTrustNamespace', () => {
       { namespaces: ['backoffice'] },
       { principals: ['legacy.example.com/ns/batch/sa/reports'] },
     ]);
-    expect(findAll(docs, 'ServiceEntry').map(d => d.metadata.name)).toEqual(['external-api.stripe.com', 'external--wildcard.googleapis.com']);
+    // NodeLocal DNSCache's link-local address needs a registry entry for DNS over TCP
+    expect(findAll(docs, 'ServiceEntry').map(d => d.metadata.name)).toEqual(['node-local-dns', 'external-api.stripe.com', 'external--wildcard.googleapis.com']);
+    expect(findOne(docs, 'ServiceEntry', 'node-local-dns').spec).toEqual({
+      hosts: ['node-local-dns.kube-system'],
+      addresses: ['169.254.20.10/32'],
+      exportTo: ['.'],
+      location: 'MESH_EXTERNAL',
+      ports: [{ number: 53, name: 'tcp-dns', protocol: 'TCP' }],
+      resolution: 'NONE',
+    });
     expect(findAll(docs, 'PeerAuthentication').map(d => d.metadata.name)).toEqual(['default', 'plain-text-legacy-billing']);
     expect(findOne(docs, 'NetworkPolicy', 'allow-ingress').spec.ingress[0]).toEqual({
       from: [{ ...nsSelector('mesh-root'), podSelector: { matchExpressions: [{ key: 'istio', operator: 'In', values: ['eastwestgateway', 'ingressgateway'] }] } }],
@@ -152,6 +173,8 @@ describe('ZeroTrustNamespace', () => {
     // GIVEN the example of README.md, section ZeroTrustNamespace
     const chart = testChart();
     new ZeroTrustMesh(chart, 'mesh');
+    ZeroTrustNamespace.fromName(chart, 'shop', 'shop');
+    ZeroTrustNamespace.fromName(chart, 'monitoring', 'monitoring');
 
     // WHEN
     const payments = new ZeroTrustNamespace(chart, 'namespace', { name: 'payments' });
@@ -215,6 +238,7 @@ describe('ZeroTrustNamespace', () => {
   describe('allowFrom', () => {
     test('a service account: principal in the trust domain, its namespace at L3', () => {
       const chart = testChart();
+      existingNamespaces(chart, 'shop');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowFrom(WorkloadIdentity.serviceAccount('shop', 'frontend'));
       const docs = synthValid(chart);
@@ -227,6 +251,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('a service of the same namespace: every pod of the namespace at L3', () => {
       const chart = testChart();
+      new k8s.KubeServiceAccount(chart, 'refunds', { metadata: { name: 'refunds-sa', namespace: 'payments' } });
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowFrom(WorkloadIdentity.ofService(new FakeService(chart, 'svc', 'refunds', 'payments', 'refunds-sa')), { ports: [8080] });
       const docs = synthValid(chart);
@@ -237,6 +262,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('narrowed to ports, methods and paths, in a stable order', () => {
       const chart = testChart();
+      existingNamespaces(chart, 'shop');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowFrom(WorkloadIdentity.namespace('shop'), { ports: [9090, 8080, 8080], methods: ['POST', 'GET'], paths: ['/v1/*', '/health'] });
       const docs = synthValid(chart);
@@ -250,6 +276,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('the ingress gateway: its service account, and its pods in the root namespace at L3', () => {
       const chart = testChart();
+      existingNamespaces(chart, 'gateways');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments', rootNamespace: 'mesh-root' });
       ns.allowFrom(WorkloadIdentity.ingressGateway(), { ports: [8080] });
       ns.allowFrom(WorkloadIdentity.ingressGateway({ namespace: 'gateways', serviceAccount: 'public-gw', podLabels: { gateway: 'public' } }));
@@ -264,7 +291,7 @@ describe('ZeroTrustNamespace', () => {
       ]);
     });
 
-    test('a principal of another trust domain is kept as written', () => {
+    test('a principal of another trust domain is kept as written, and names no namespace of this mesh', () => {
       const chart = testChart();
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowFrom(WorkloadIdentity.principal('east.example.com/ns/shop/sa/frontend'));
@@ -276,6 +303,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('the same source with different narrowing is a different rule', () => {
       const chart = testChart();
+      existingNamespaces(chart, 'shop');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowFrom(WorkloadIdentity.serviceAccount('shop', 'frontend'), { ports: [8080], methods: ['GET'] });
       ns.allowFrom(WorkloadIdentity.serviceAccount('shop', 'frontend'), { ports: [8080], methods: ['POST'] });
@@ -316,6 +344,7 @@ describe('ZeroTrustNamespace', () => {
 
   test('allowMetricsScrapingFrom opens the merged-metrics and Envoy ports only', () => {
     const chart = testChart();
+    existingNamespaces(chart, 'monitoring');
     const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
     ns.allowMetricsScrapingFrom('monitoring');
     const docs = synthValid(chart);
@@ -343,12 +372,12 @@ describe('ZeroTrustNamespace', () => {
         },
       });
       const anyAddress = [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }];
-      expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress.slice(3)).toEqual([
+      expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress.slice(2)).toEqual([
         { to: anyAddress, ports: tcp(443) },
         { to: anyAddress, ports: tcp(80) },
       ]);
       // the ServiceEntry is in this namespace: `./*` already shows it to the proxies
-      expect(findOne(docs, 'Sidecar').spec.egress[0].hosts).toEqual(['./*', 'istio-system/*']);
+      expect(findOne(docs, 'Sidecar').spec.egress[0].hosts).toEqual(['./*', 'istio-system/*', DNS_HOST]);
     });
 
     test('a wildcard host is not resolved: the proxy forwards to the address dialled', () => {
@@ -396,7 +425,7 @@ describe('ZeroTrustNamespace', () => {
       const chart = testChart();
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments', clusterCidrs: ['10.244.0.0/16', '10.96.0.0/12'] });
       ns.allowEgressTo('api.stripe.com', 443);
-      expect(findOne(synthValid(chart), 'NetworkPolicy', 'allow-egress').spec.egress[3]).toEqual({
+      expect(findOne(synthValid(chart), 'NetworkPolicy', 'allow-egress').spec.egress[2]).toEqual({
         to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.244.0.0/16', '10.96.0.0/12'] } }, { ipBlock: { cidr: '::/0' } }],
         ports: tcp(443),
       });
@@ -422,31 +451,41 @@ describe('ZeroTrustNamespace', () => {
       ns.allowEgressTo('api.adyen.com', 443);
       const docs = synthValid(chart);
       expect(findAll(docs, 'ServiceEntry')).toHaveLength(2);
-      expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress).toHaveLength(4);
+      expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress).toHaveLength(3);
     });
 
     test('a mesh service in another namespace: its host in the Sidecar, its namespace in the NetworkPolicy', () => {
       const chart = testChart();
+      existingNamespaces(chart, 'finance', 'audit');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowEgressToService(new FakeService(chart, 'ledger', 'ledger', 'finance', 'ledger'), { ports: [8443] });
       ns.allowEgressToNamespace('audit');
       const docs = synthValid(chart);
       expect(findOne(docs, 'Sidecar').spec.egress[0].hosts)
-        .toEqual(['./*', 'istio-system/*', 'finance/ledger.finance.svc.cluster.local', 'audit/*']);
-      expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress.slice(3)).toEqual([
+        .toEqual(['./*', 'istio-system/*', DNS_HOST, 'finance/ledger.finance.svc.cluster.local', 'audit/*']);
+      expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress.slice(2)).toEqual([
         { to: [nsSelector('finance')], ports: tcp(8443) },
         { to: [nsSelector('audit')] },
       ]);
     });
 
-    test('a service or namespace of the namespace itself is already allowed', () => {
+    test('pods of the namespace reach each other only when a rule says so', () => {
+      // GIVEN no rule: the namespace's own pods are not in allow-egress (the service graph admits them call by call)
       const chart = testChart();
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
-      ns.allowEgressToService(new FakeService(chart, 'refunds', 'refunds', 'payments', 'refunds'));
+      expect(findOne(synthValid(chart), 'NetworkPolicy', 'allow-egress').spec.egress).toHaveLength(2);
+
+      // WHEN the coarse rules name a service or the whole namespace itself
+      ns.allowEgressToService(new FakeService(chart, 'refunds', 'refunds', 'payments', 'refunds'), { ports: [8080] });
       ns.allowEgressToNamespace('payments');
+
+      // THEN
       const docs = synthValid(chart);
-      expect(findOne(docs, 'Sidecar').spec.egress[0].hosts).toEqual(['./*', 'istio-system/*']);
-      expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress).toHaveLength(3);
+      expect(findOne(docs, 'Sidecar').spec.egress[0].hosts).toEqual(['./*', 'istio-system/*', DNS_HOST, 'payments/refunds.payments.svc.cluster.local']);
+      expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress.slice(2)).toEqual([
+        { to: [{ podSelector: {} }], ports: tcp(8080) },
+        { to: [{ podSelector: {} }] },
+      ]);
     });
   });
 
@@ -478,14 +517,17 @@ describe('ZeroTrustNamespace', () => {
         from: [{ ipBlock: { cidr: '10.20.0.0/16' } }, { ipBlock: { cidr: 'fd00::/8' } }],
         ports: tcp(8080, 8081),
       });
+      // a plain-text caller has no identity: the warning says what Istio admits
       expect(warningsOf(chart)).toEqual([
         'test/payments: plain-text exception "legacy": pods {"app":"billing"} accept plain text (PERMISSIVE mTLS) on ports 8080, 8081 ' +
-        'from 10.20.0.0/16, fd00::/8; remove it once those clients run with a sidecar',
+        'from 10.20.0.0/16, fd00::/8; Istio admits callers without a mesh identity from 10.20.0.0/16, fd00::/8 there; ' +
+        'remove it once those clients run with a sidecar',
       ]);
     });
 
-    test('clients in a namespace: addresses cannot narrow the authorization, the NetworkPolicy does', () => {
+    test('clients in a namespace: only the NetworkPolicy holds them to it, unless the cluster\'s blocks are known', () => {
       const chart = testChart();
+      existingNamespaces(chart, 'legacy');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromNamespaces: ['legacy'], fromCidrs: ['192.168.1.0/24'] });
       const docs = synthValid(chart);
@@ -494,11 +536,22 @@ describe('ZeroTrustNamespace', () => {
         from: [nsSelector('legacy'), { ipBlock: { cidr: '192.168.1.0/24' } }],
         ports: tcp(8080),
       });
-      expect(warningsOf(chart)[0]).toContain('on port 8080 from namespace legacy, 192.168.1.0/24;');
+      expect(warningsOf(chart)[0]).toContain('on port 8080 from namespace legacy, 192.168.1.0/24; Istio admits any caller without a mesh ' +
+        'identity there (a plain-text caller has no identity to check, and clusterCidrs is not set to narrow it by address): ' +
+        'only the NetworkPolicy holds it to those clients;');
+
+      // WHEN the cluster's own blocks are known, the namespace's clients come from them
+      const known = testChart();
+      existingNamespaces(known, 'legacy');
+      new ZeroTrustNamespace(known, 'payments', { name: 'payments', clusterCidrs: ['10.244.0.0/16'] })
+        .allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromNamespaces: ['legacy'], fromCidrs: ['192.168.1.0/24'] });
+      expect(findOne(synthValid(known), 'AuthorizationPolicy', 'plain-text-legacy').spec.rules[0].from)
+        .toEqual([{ source: { notPrincipals: ['*'], ipBlocks: ['192.168.1.0/24', '10.244.0.0/16'] } }]);
     });
 
     test('a workload of the app in the namespace that declares the port passes', () => {
       const chart = testChart();
+      existingNamespaces(chart, 'legacy');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       const billing = new Deployment(chart, 'billing', { metadata: { namespace: 'payments' }, containers: [{ image: 'billing', portNumber: 8080 }] });
       PodSecurity.restrict(billing);
@@ -508,6 +561,7 @@ describe('ZeroTrustNamespace', () => {
 
     test('workloads the app does not declare, or declares in another namespace, cannot be checked', () => {
       const chart = testChart();
+      existingNamespaces(chart, 'legacy');
       const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
       new k8s.KubeDeployment(chart, 'elsewhere', {
         metadata: { namespace: 'other' },
@@ -536,14 +590,14 @@ describe('ZeroTrustNamespace', () => {
     const chart = testChart();
     const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
     ns.metadata.addLabel('team', 'payments');
-    ns.sidecar.addJsonPatch(JsonPatch.add('/spec/egress/0/hosts/-', 'shared/*'));
+    ns.sidecar!.addJsonPatch(JsonPatch.add('/spec/egress/0/hosts/-', 'shared/*'));
     ns.egressNetworkPolicy.addJsonPatch(JsonPatch.add('/spec/egress/-', { to: [{ ipBlock: { cidr: '10.0.0.1/32' } }], ports: [{ port: 443, protocol: 'TCP' }] }));
     const patched: ApiObject[] = [ns.peerAuthentication, ns.denyAll, ns.defaultDenyNetworkPolicy];
     patched.forEach(o => o.metadata.addAnnotation('owner', 'platform'));
     const docs = synthValid(chart);
     expect(findOne(docs, 'Namespace').metadata.labels.team).toBe('payments');
-    expect(findOne(docs, 'Sidecar').spec.egress[0].hosts).toEqual(['./*', 'istio-system/*', 'shared/*']);
-    expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress[3].to).toEqual([{ ipBlock: { cidr: '10.0.0.1/32' } }]);
+    expect(findOne(docs, 'Sidecar').spec.egress[0].hosts).toEqual(['./*', 'istio-system/*', DNS_HOST, 'shared/*']);
+    expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress[2].to).toEqual([{ ipBlock: { cidr: '10.0.0.1/32' } }]);
     expect(findOne(docs, 'PeerAuthentication').metadata.annotations).toEqual({ owner: 'platform' });
     expect(findOne(docs, 'NetworkPolicy', 'default-deny').metadata.annotations).toEqual({ owner: 'platform' });
   });
@@ -598,8 +652,8 @@ describe('ZeroTrustNamespace', () => {
 
     test('labels that are not Kubernetes labels', () => {
       expect(() => make({ labels: { 'team/name/x': 'payments' } }))
-        .toThrow('test/payments: invalid labels {"team/name/x":"payments"}: must be Kubernetes labels: keys "[prefix/]name"');
-      expect(() => make({ labels: { team: 'a'.repeat(64) } })).toThrow('invalid labels');
+        .toThrow('test/payments: invalid labels key "team/name/x": must be a label key [prefix/]name');
+      expect(() => make({ labels: { team: 'a'.repeat(64) } })).toThrow(`test/payments: invalid labels["team"] "${'a'.repeat(64)}": must be a label value`);
       expect(() => make().allowFrom(WorkloadIdentity.ingressGateway({ podLabels: {} })))
         .toThrow('test/payments: invalid ingressGateway podLabels {}: must be Kubernetes labels, at least one,');
     });
@@ -709,7 +763,7 @@ describe('ZeroTrustNamespace', () => {
       expect(() => ns.allowPlainText('legacy', { selector: {}, ports: [8080], fromNamespaces: ['legacy'] }))
         .toThrow('test/payments: invalid allowPlainText selector {}: must be Kubernetes labels, at least one,');
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'bill*' }, ports: [8080], fromNamespaces: ['legacy'] }))
-        .toThrow('invalid allowPlainText selector {"app":"bill*"}');
+        .toThrow('invalid allowPlainText selector["app"] "bill*": must be a label value');
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [], fromNamespaces: ['legacy'] }))
         .toThrow(/test\/payments: invalid allowPlainText ports \[\]: must list at least one port$/);
       expect(() => ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromCidrs: ['10.0.0.0/33'] }))

@@ -1,0 +1,11 @@
+// The example apps, each with the folder under dist/manifests/ that `npm run synth` writes it to.
+import { App, AppProps } from 'cdk8s';
+import { referenceApp } from './app';
+import { argoCdApp } from './argo-cd';
+import { fluxApp } from './flux';
+
+export const EXAMPLES: Array<[string, (props: AppProps) => App]> = [
+  ['reference', referenceApp],
+  ['argo-cd', argoCdApp],
+  ['flux', fluxApp],
+];

@@ -1,0 +1,150 @@
+// The evaluators the service-graph tests rely on, each checked on hand-made cases whose outcome the
+// upstream documentation states.
+import { authorize, stringMatch } from './semantics/istio-authorization';
+import { selects } from './semantics/labels';
+import { connects } from './semantics/network-policy';
+import { effectiveSidecar, sees } from './semantics/sidecar-scope';
+
+const policy = (namespace: string, spec: any, name = 'p') => ({ kind: 'AuthorizationPolicy', metadata: { name, namespace }, spec });
+const web = { namespace: 'shop', labels: { app: 'web' } };
+const fromFrontend = { principal: 'cluster.local/ns/frontend/sa/fe', namespace: 'frontend', port: 8080, method: 'GET', path: '/' };
+
+describe('label selectors', () => {
+  test('matchLabels and matchExpressions are ANDed; an empty selector selects all', () => {
+    expect(selects({}, { app: 'web' })).toBe(true);
+    expect(selects({ matchLabels: { app: 'web' } }, { app: 'web', version: 'v1' })).toBe(true);
+    expect(selects({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'version', operator: 'In', values: ['v2'] }] }, { app: 'web', version: 'v1' })).toBe(false);
+    expect(selects({ matchExpressions: [{ key: 'x', operator: 'DoesNotExist' }] }, { app: 'web' })).toBe(true);
+    expect(selects({ matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] }, { app: 'web' })).toBe(false);
+  });
+});
+
+describe('Istio authorization', () => {
+  test('no policy: allowed; an empty ALLOW policy (allow-nothing): denied', () => {
+    expect(authorize([], web, fromFrontend)).toBe(true);
+    expect(authorize([policy('shop', {})], web, fromFrontend)).toBe(false);
+  });
+
+  test('an ALLOW rule for the principal lets it in, and nobody else', () => {
+    const allow = policy('shop', { action: 'ALLOW', rules: [{ from: [{ source: { principals: ['cluster.local/ns/frontend/sa/fe'] } }] }] });
+    expect(authorize([policy('shop', {}, 'deny'), allow], web, fromFrontend)).toBe(true);
+    expect(authorize([allow], web, { ...fromFrontend, principal: 'cluster.local/ns/frontend/sa/other' })).toBe(false);
+  });
+
+  test('a selector narrows a policy to the pods it matches', () => {
+    const onlyApi = policy('shop', { selector: { matchLabels: { app: 'api' } }, rules: [{}] });
+    // the policy does not apply to web: no ALLOW policy applies, so web allows
+    expect(authorize([onlyApi], web, fromFrontend)).toBe(true);
+    expect(authorize([onlyApi, policy('shop', {}, 'deny')], web, fromFrontend)).toBe(false);
+  });
+
+  test('DENY wins over ALLOW; root-namespace policies apply mesh-wide', () => {
+    const allowAll = policy('shop', { rules: [{}] });
+    const deny = policy('istio-system', { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['frontend'] } }] }] });
+    expect(authorize([allowAll, deny], web, fromFrontend)).toBe(false);
+    expect(authorize([allowAll, deny], web, { ...fromFrontend, namespace: 'ops' })).toBe(true);
+  });
+
+  test('operations: ports, methods and paths, with prefix and suffix matches', () => {
+    const rule = policy('shop', { rules: [{ to: [{ operation: { ports: ['8080'], methods: ['POST'], paths: ['/pay/*'] } }] }] });
+    expect(authorize([rule], web, { ...fromFrontend, method: 'POST', path: '/pay/42' })).toBe(true);
+    expect(authorize([rule], web, { ...fromFrontend, method: 'GET', path: '/pay/42' })).toBe(false);
+    expect(authorize([rule], web, { ...fromFrontend, method: 'POST', path: '/refund' })).toBe(false);
+    expect(authorize([rule], web, { ...fromFrontend, method: 'POST', path: '/pay/1', port: 9090 })).toBe(false);
+    expect(stringMatch('*.png', '/a.png')).toBe(true);
+  });
+
+  test('HTTP-only fields never match TCP in ALLOW rules, and are ignored in DENY rules', () => {
+    const tcp = { principal: fromFrontend.principal, namespace: 'frontend', port: 5432 };
+    expect(authorize([policy('shop', { rules: [{ to: [{ operation: { methods: ['GET'] } }] }] })], web, tcp)).toBe(false);
+    expect(authorize([policy('shop', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['GET'] } }] }] })], web, tcp)).toBe(false);
+  });
+
+  test('plain text has no principal: it matches notPrincipals ["*"], and ipBlocks narrow it', () => {
+    const plain = { port: 8080, sourceIp: '10.20.1.5', method: 'GET', path: '/' };
+    const exception = policy('shop', { rules: [{ from: [{ source: { notPrincipals: ['*'], ipBlocks: ['10.20.0.0/16'] } }] }] });
+    expect(authorize([exception], web, plain)).toBe(true);
+    expect(authorize([exception], web, { ...plain, sourceIp: '10.30.0.1' })).toBe(false);
+    expect(authorize([exception], web, fromFrontend)).toBe(false);
+  });
+});
+
+describe('Kubernetes NetworkPolicy', () => {
+  const np = (namespace: string, spec: any) => ({ kind: 'NetworkPolicy', metadata: { name: 'np', namespace }, spec });
+  const a = { namespace: 'frontend', labels: { app: 'web' } };
+  const b = { namespace: 'orders', labels: { app: 'checkout' } };
+  const denyAll = (ns: string) => np(ns, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+
+  test('no policy: connected; default-deny on either side: not', () => {
+    expect(connects([], { from: a, to: b, port: 8080 })).toBe(true);
+    expect(connects([denyAll('orders')], { from: a, to: b, port: 8080 })).toBe(false);
+    expect(connects([denyAll('frontend')], { from: a, to: b, port: 8080 })).toBe(false);
+  });
+
+  test('both ends must allow: egress of the caller and ingress of the callee', () => {
+    const egress = np('frontend', {
+      podSelector: { matchLabels: { app: 'web' } },
+      policyTypes: ['Egress'],
+      egress: [{
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'orders' } }, podSelector: { matchLabels: { app: 'checkout' } } }],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      }],
+    });
+    const ingress = np('orders', {
+      podSelector: { matchLabels: { app: 'checkout' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'frontend' } }, podSelector: { matchLabels: { app: 'web' } } }] }],
+    });
+    const policies = [denyAll('frontend'), denyAll('orders'), egress];
+    expect(connects(policies, { from: a, to: b, port: 8080 })).toBe(false);
+    expect(connects([...policies, ingress], { from: a, to: b, port: 8080 })).toBe(true);
+    expect(connects([...policies, ingress], { from: a, to: b, port: 9090 })).toBe(false);
+    expect(connects([...policies, ingress], { from: { ...a, labels: { app: 'other' } }, to: b, port: 8080 })).toBe(false);
+  });
+
+  test('a podSelector alone means pods of the policy\'s own namespace', () => {
+    const sameNs = np('orders', { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: {} }] }] });
+    expect(connects([sameNs], { from: a, to: b, port: 8080 })).toBe(false);
+    expect(connects([sameNs], { from: { namespace: 'orders', labels: { app: 'x' } }, to: b, port: 8080 })).toBe(true);
+  });
+
+  test('ipBlocks match addresses, except their exceptions', () => {
+    const external = np('frontend', {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }] }],
+    });
+    expect(connects([external], { from: a, to: { namespace: 'x', labels: {}, ip: '203.0.113.1' }, port: 443 })).toBe(true);
+    expect(connects([external], { from: a, to: { namespace: 'x', labels: {}, ip: '10.1.2.3' }, port: 443 })).toBe(false);
+  });
+});
+
+describe('Sidecar scope', () => {
+  const sidecar = (namespace: string, hosts: string[], labels?: Record<string, string>, name = 'default') => ({
+    kind: 'Sidecar', metadata: { name, namespace }, spec: { ...labels ? { workloadSelector: { labels } } : {}, egress: [{ hosts }] },
+  });
+
+  test('without a Sidecar a proxy knows every host', () => {
+    expect(sees([], { namespace: 'shop', labels: {} }, 'db.data.svc.cluster.local', 'data')).toBe(true);
+  });
+
+  test('a workload-selected Sidecar wins over the namespace default, which wins over the root namespace\'s', () => {
+    const sidecars = [sidecar('shop', ['./*']), sidecar('shop', ['data/db.data.svc.cluster.local'], { app: 'web' }, 'web'), sidecar('istio-system', ['*/*'])];
+    const webProxy = { namespace: 'shop', labels: { app: 'web' } };
+    expect(effectiveSidecar(sidecars, webProxy).metadata.name).toBe('web');
+    expect(sees(sidecars, webProxy, 'db.data.svc.cluster.local', 'data')).toBe(true);
+    expect(sees(sidecars, webProxy, 'cart.shop.svc.cluster.local', 'shop')).toBe(false);
+    expect(sees(sidecars, { namespace: 'shop', labels: { app: 'cart' } }, 'cart.shop.svc.cluster.local', 'shop')).toBe(true);
+    expect(sees(sidecars, { namespace: 'ops', labels: {} }, 'anything.x.svc.cluster.local', 'x')).toBe(true);
+  });
+
+  test('namespace and host wildcards; two Sidecars for one pod are a conflict', () => {
+    const sidecars = [sidecar('shop', ['*/*.example.com', 'data/*'])];
+    const proxy = { namespace: 'shop', labels: {} };
+    expect(sees(sidecars, proxy, 'api.example.com', 'ext')).toBe(true);
+    expect(sees(sidecars, proxy, 'db.data.svc.cluster.local', 'data')).toBe(true);
+    expect(sees(sidecars, proxy, 'db.other.svc.cluster.local', 'other')).toBe(false);
+    const twice = [sidecar('shop', ['./*'], { app: 'web' }, 'a'), sidecar('shop', ['./*'], { tier: 'front' }, 'b')];
+    expect(() => effectiveSidecar(twice, { namespace: 'shop', labels: { app: 'web', tier: 'front' } })).toThrow('IST0110');
+  });
+});
