@@ -4,10 +4,11 @@
 // MeshAnalysis.analyze(). Internal.
 import { IConstruct } from 'constructs';
 import { analyze, AnalysisResult, Finding, logLine } from './_engine';
-import { AnalyzedObject, ObjectIndex, TYPES } from './_object-index';
+import { AnalysisInput, AnalyzedObject, ObjectIndex, TYPES } from './_object-index';
 import { AnalysisLevel } from './analysis-level';
 import type { RenderedObject } from '../common/app-checks';
 import { MeshWarnings } from '../common/warnings';
+import { MeshModel } from '../graph/model';
 import { CanaryService } from '../traffic/canary-service';
 import { ZeroTrustNamespace } from '../zero-trust/zero-trust-namespace';
 
@@ -17,8 +18,12 @@ const results = new WeakMap<RenderedObject[], AnalysisResult>();
 export function analyzeRendered(objects: RenderedObject[]): AnalysisResult {
   let result = results.get(objects);
   if (!result) {
+    const root = objects[0]?.object.node.root;
     // an app is part of a cluster: what it names in namespaces it does not hold may exist there
-    result = analyze(objects.map(({ object, manifest }) => ({ manifest, source: { construct: object } })), { partOfCluster: true });
+    result = analyze(objects.map(({ object, manifest }) => ({ manifest, source: { construct: object } })), {
+      partOfCluster: true,
+      assumed: root ? namedWorkloads(root, objects) : [],
+    });
     results.set(objects, result);
   }
   return result;
@@ -50,6 +55,31 @@ export function meshAnalysisCheck(objects: RenderedObject[], _root: IConstruct):
   const warnings = reported.filter(f => f.type.level === AnalysisLevel.WARNING)
     .map(f => ({ scope: f.object.source.construct!, line: logLine(f) }));
   return [...errors, ...MeshWarnings._reportAppWarnings(warnings)];
+}
+
+/**
+ * The workloads the app's service graph names without deploying them (MeshWorkload.fromService(),
+ * the ingress gateway as a caller): pods with their labels, and their Service, stand in for them,
+ * so that the policies written for them select something.
+ */
+function namedWorkloads(root: IConstruct, objects: RenderedObject[]): AnalysisInput[] {
+  const services = new Set(objects.filter(o => o.object.kind === 'Service').map(o => `${o.manifest.metadata?.namespace}/${o.manifest.metadata?.name}`));
+  return (MeshModel.existing(root)?.workloads ?? []).filter(w => !w.owned).flatMap(w => {
+    const namespace = w.namespace.name;
+    const source = { reference: `named by ${w.construct.node.path}` };
+    const pod: AnalysisInput = {
+      manifest: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${w.serviceName ?? w.serviceAccountName}-named`, namespace, labels: { ...w.selector, ...w.podLabels } },
+        spec: { serviceAccountName: w.serviceAccountName, containers: [] },
+      },
+      source,
+    };
+    if (!w.serviceName || services.has(`${namespace}/${w.serviceName}`)) return [pod];
+    const ports = w.ports.map(p => ({ name: `${p.http ? 'http' : 'tcp'}-${p.port}`, port: p.port, targetPort: p.targetPort }));
+    return [pod, { manifest: { apiVersion: 'v1', kind: 'Service', metadata: { name: w.serviceName, namespace }, spec: { selector: w.selector, ports } }, source }];
+  });
 }
 
 function madeBy(object: AnalyzedObject, type: abstract new (...args: any[]) => IConstruct): boolean {

@@ -70,6 +70,8 @@ export interface AnalysisOptions {
   readonly defaultNamespace?: string;
   /** A --meshConfigFile. */
   readonly meshConfig?: MeshConfigOverrides;
+  /** Objects that exist but are not analyzed (what an app names without deploying it), never reported on. */
+  readonly assumed?: AnalysisInput[];
   readonly calls?: readonly DeclaredCall[];
   /**
    * Whether the objects are only part of the cluster (a cdk8s app): references into namespaces
@@ -97,7 +99,7 @@ export function analyze(inputs: AnalysisInput[], options: AnalysisOptions = {}):
   const index = new ObjectIndex(inputs, {
     defaultNamespace: options.defaultNamespace ?? 'default',
     meshConfig,
-    synthetic: assumedGateways(manifests, meshConfig),
+    synthetic: [...assumedGateways(manifests, meshConfig), ...options.assumed ?? []],
   });
   const findings: Finding[] = [];
   const context: CheckContext = {

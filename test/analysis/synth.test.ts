@@ -156,7 +156,7 @@ describe('each problem is reported once', () => {
     const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const { app, chart } = meshApp();
     new CanaryService(chart, 'payment', {
-      namespace: 'payments',
+      namespace: new ZeroTrustNamespace(chart, 'payments', { name: 'payments' }),
       name: 'payment-service',
       port: 8080,
       stable: { version: 'v1', image: 'registry.example.com/payment:1.4.2' },
@@ -201,6 +201,7 @@ describe('each problem is reported once', () => {
     const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const { app, chart } = meshApp();
     const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+    ZeroTrustNamespace.fromName(chart, 'legacy', 'legacy');
     ns.allowPlainText('legacy', { selector: { app: 'billing' }, ports: [8080], fromNamespaces: ['legacy'] });
     app.synth();
     expect(stderrLines(write).filter(l => l.includes('PERMISSIVE') || l.includes('MESH0006'))).toEqual([expect.stringMatching(/^\[cdk8s-mesh\] warning at mesh\/payments: plain-text exception "legacy"/)]);
