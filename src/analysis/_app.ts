@@ -58,13 +58,19 @@ export function meshAnalysisCheck(objects: RenderedObject[], _root: IConstruct):
 }
 
 /**
- * The workloads the app's service graph names without deploying them (MeshWorkload.fromService(),
- * the ingress gateway as a caller): pods with their labels, and their Service, stand in for them,
- * so that the policies written for them select something.
+ * What the app's mesh model names without creating it: a namespace that exists elsewhere
+ * (ZeroTrustNamespace.fromName()) stands in as a Namespace with its data plane's labels; a workload
+ * deployed by other means (MeshWorkload.fromService(), the ingress gateway as a caller), as pods
+ * with its labels and its Service, so that the policies written for it select something.
  */
 function namedWorkloads(root: IConstruct, objects: RenderedObject[]): AnalysisInput[] {
+  const model = MeshModel.existing(root);
+  const namespaces: AnalysisInput[] = [...model?.namespaces.values() ?? []].filter(n => !n.managed).map(n => ({
+    manifest: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n.name, labels: n.dataPlane.namespaceLabels({ revision: n.revision }) } },
+    source: { reference: `named by ${n.construct.node.path}` },
+  }));
   const services = new Set(objects.filter(o => o.object.kind === 'Service').map(o => `${o.manifest.metadata?.namespace}/${o.manifest.metadata?.name}`));
-  return (MeshModel.existing(root)?.workloads ?? []).filter(w => !w.owned).flatMap(w => {
+  return [...namespaces, ...(model?.workloads ?? []).filter(w => !w.owned).flatMap(w => {
     const namespace = w.namespace.name;
     const source = { reference: `named by ${w.construct.node.path}` };
     const pod: AnalysisInput = {
@@ -79,7 +85,7 @@ function namedWorkloads(root: IConstruct, objects: RenderedObject[]): AnalysisIn
     if (!w.serviceName || services.has(`${namespace}/${w.serviceName}`)) return [pod];
     const ports = w.ports.map(p => ({ name: `${p.http ? 'http' : 'tcp'}-${p.port}`, port: p.port, targetPort: p.targetPort }));
     return [pod, { manifest: { apiVersion: 'v1', kind: 'Service', metadata: { name: w.serviceName, namespace }, spec: { selector: w.selector, ports } }, source }];
-  });
+  })];
 }
 
 function madeBy(object: AnalyzedObject, type: abstract new (...args: any[]) => IConstruct): boolean {

@@ -9,7 +9,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { cli, fixture, line } from './support';
 import { referenceApp } from '../../examples/app';
 import {
-  AtomicSynth, CanaryService, MeshAnalysis, MeshWarnings, WarningMode, ZeroTrustMesh, ZeroTrustNamespace,
+  AtomicSynth, CanaryService, MeshAnalysis, MeshWarnings, MeshWorkload, WarningMode, ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../src';
 
 const VIRTUAL_SERVICE = {
@@ -139,6 +139,20 @@ describe('at synth', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-part-'));
     fs.writeFileSync(path.join(dir, 'vs.yaml'), JSON.stringify(vs.toJson()));
     expect(cli(['analyze', path.join(dir, 'vs.yaml')]).stdout).toContain('Referenced host not found: "ratings.other-team.svc.cluster.local"');
+  });
+
+  test('what the app names without creating it stands in: a namespace that exists elsewhere, a workload deployed by other means', () => {
+    // GIVEN a caller in a namespace of the app, a callee deployed by other means, a namespace named only
+    const { app, chart } = meshApp(WarningMode.COLLECT);
+    const orders = new ZeroTrustNamespace(chart, 'orders', { name: 'orders' });
+    const legacy = ZeroTrustNamespace.fromName(chart, 'legacy', 'legacy');
+    const checkout = new CanaryService(chart, 'checkout', { namespace: orders, name: 'checkout', port: 8080, stable: { version: 'v1', image: 'checkout:1.0' } });
+    checkout.calls(MeshWorkload.fromService(chart, 'ledger', { namespace: orders, serviceName: 'ledger', port: 5432, podLabels: { app: 'ledger' } }));
+    new CanaryService(chart, 'batch', { namespace: legacy, name: 'batch', port: 8080, stable: { version: 'v1', image: 'batch:1.0' } });
+
+    // THEN the ledger's Sidecar and AuthorizationPolicy select its pods, and the batch namespace's data plane is the app's word
+    expect(() => app.synth()).not.toThrow();
+    expect(MeshAnalysis.analyze(app)).toEqual([]);
   });
 
   test('the galley.istio.io/analyze-suppress annotation suppresses a code on its object, as in istioctl', () => {
