@@ -70,6 +70,7 @@ export const IST = {
   GatewayPortNotDefinedOnService: type('IST0162', 'GatewayPortNotDefinedOnService', WARNING,
     'The gateway is listening on a target port (port %d) that is not defined in the Service associated with its workload instances ' +
     '(Pod selector %s). If you need to access the gateway port through the gateway Service, it will not be available.'),
+  IneffectivePolicy: type('IST0167', 'IneffectivePolicy', WARNING, 'The policy has no impact: %s.'),
   DestinationRuleSubsetNotSelectPods: type('IST0173', 'DestinationRuleSubsetNotSelectPods', ERROR,
     'The Subset %s defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).'),
   UnknownDestinationRuleHost: type('IST0174', 'UnknownDestinationRuleHost', WARNING,

@@ -94,6 +94,13 @@ const CASES: Case[] = [
     ],
   },
   {
+    fixture: 'ist0167-ineffective-sidecars',
+    messages: [
+      'Warning [IST0167] (Sidecar shop/default) The policy has no impact: namespace is in ambient mode, the policy has no impact.',
+      'Warning [IST0167] (Sidecar shop/reviews) The policy has no impact: selected workload is in ambient mode, the policy has no impact.',
+    ],
+  },
+  {
     fixture: 'ist0159-telemetry-selectors',
     messages: [
       'Error [IST0101] (Telemetry shop/ratings) Referenced selector not found: "app=ratings"',

@@ -1,8 +1,7 @@
 // istioctl's sidecar.SelectorAnalyzer (analyzers/sidecar/selector.go): a Sidecar's workloadSelector
 // must select pods of its namespace (IST0101), no pod may be selected by two Sidecars (IST0110), and
 // a namespace may have only one Sidecar without a selector (IST0111). Pods and namespaces in
-// ambient mode have no sidecar: istioctl reports IST0167 there instead, which this check leaves to
-// the ambient checks (not written yet).
+// ambient mode have no sidecar: a Sidecar there has no effect (IST0167, each Sidecar once).
 import { IST } from '../_catalog';
 import type { Check, CheckContext } from '../_engine';
 import { AnalyzedObject, TYPES, Workload } from '../_object-index';
@@ -12,7 +11,8 @@ export const sidecarSelectors: Check = {
   name: 'sidecar.SelectorAnalyzer',
   description: 'Validates that sidecars that define a workload selector match at least one pod, ' +
     'and that there aren\'t multiple sidecar resources that select overlapping pods',
-  messages: [IST.ReferencedResourceNotFound, IST.ConflictingSidecarWorkloadSelectors, IST.MultipleSidecarsWithoutWorkloadSelectors],
+  messages: [IST.ReferencedResourceNotFound, IST.ConflictingSidecarWorkloadSelectors, IST.MultipleSidecarsWithoutWorkloadSelectors,
+    IST.IneffectivePolicy],
   run(context: CheckContext) {
     const { index } = context;
     const selectorless: AnalyzedObject[] = [];
@@ -31,9 +31,18 @@ export const sidecarSelectors: Check = {
       }
       for (const w of selected) byWorkload.set(w, [...byWorkload.get(w) ?? [], sidecar]);
     }
+    const ineffective = new Set<AnalyzedObject>();
+    const noImpact = (sidecar: AnalyzedObject, reason: string) => {
+      if (ineffective.has(sidecar)) return;
+      ineffective.add(sidecar);
+      context.report(sidecar, IST.IneffectivePolicy, [reason]);
+    };
     for (const [workload, sidecars] of byWorkload) {
-      // ambient pods have no sidecar to conflict over (IST0167 belongs here)
-      if (sidecars.length < 2 || isAmbient(workload, index)) continue;
+      if (isAmbient(workload, index)) {
+        sidecars.forEach(s => noImpact(s, 'selected workload is in ambient mode, the policy has no impact'));
+        continue;
+      }
+      if (sidecars.length < 2) continue;
       const names = sidecars.map(s => s.name).sort();
       for (const sidecar of sidecars) {
         context.report(sidecar, IST.ConflictingSidecarWorkloadSelectors, [names, workload.namespace, workload.name], ['metadata', 'name']);
@@ -41,7 +50,11 @@ export const sidecarSelectors: Check = {
     }
     for (const [namespace, sidecars] of groupBy(selectorless, s => s.namespace!)) {
       const ns = index.find(TYPES.Namespace, undefined, namespace);
-      if (sidecars.length < 2 || (ns && namespaceIsAmbient(ns.labels))) continue;
+      if (ns && namespaceIsAmbient(ns.labels)) {
+        sidecars.forEach(s => noImpact(s, 'namespace is in ambient mode, the policy has no impact'));
+        continue;
+      }
+      if (sidecars.length < 2) continue;
       const names = sidecars.map(s => s.name).sort();
       for (const sidecar of sidecars) context.report(sidecar, IST.MultipleSidecarsWithoutWorkloadSelectors, [names, namespace]);
     }
