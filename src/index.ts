@@ -61,6 +61,11 @@ export { TopologySpread } from './traffic/topology-spread';
 export type { TopologySpreadOptions } from './traffic/topology-spread';
 export type { ServiceVersion } from './traffic/workload';
 
+// Mesh analysis, at every synth and as `cdk8s-mesh analyze`
+export * from './analysis/analysis-level';
+export * from './analysis/analysis-message';
+export * from './analysis/mesh-analysis';
+
 // GitOps delivery
 export * from './gitops/atomic-synth';
 export * from './gitops/sync-waves';
