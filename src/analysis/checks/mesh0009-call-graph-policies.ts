@@ -17,13 +17,19 @@ export const callGraphPolicies: Check = {
   run(context: CheckContext) {
     if (context.calls.length === 0) return;
     const { index } = context;
-    const manifests = (type: string) => index.ofType(type).map(o => o.manifest);
-    const policies = manifests(TYPES.AuthorizationPolicy);
-    const networkPolicies = manifests(TYPES.NetworkPolicy);
-    const sidecars = manifests(TYPES.Sidecar);
     const root = index.meshConfig.rootNamespace;
+    // each layer reads the objects of one or two namespaces: indexed once, never scanned per call
+    const byNamespace = (type: string) => {
+      const map = new Map<string, any[]>();
+      for (const o of index.ofType(type)) map.set(o.namespace ?? '', [...map.get(o.namespace ?? '') ?? [], o.manifest]);
+      return (...namespaces: string[]) => [...new Set(namespaces)].flatMap(ns => map.get(ns) ?? []);
+    };
+    const policies = byNamespace(TYPES.AuthorizationPolicy);
+    const networkPolicies = byNamespace(TYPES.NetworkPolicy);
+    const sidecars = byNamespace(TYPES.Sidecar);
     for (const call of context.calls) {
-      const denied = deniedBy(call, policies, networkPolicies, sidecars, root);
+      const denied = deniedBy(call, policies(call.to.namespace, root), networkPolicies(call.from.namespace, call.to.namespace),
+        sidecars(call.from.namespace, root), root);
       if (!denied) continue;
       const object = reportOn(index, denied.type, call, denied.request);
       if (object) context.report(object, MESH.CallWithoutPolicy, [call.description, denied.what, denied.fix]);
