@@ -231,6 +231,18 @@ export class CanaryService extends Construct implements IMeshWorkload {
    */
   public readonly virtualService?: ApiObject;
 
+  /**
+   * The Gateway API HTTPRoute whose parent is the Service (GAMMA), in an ambient namespace whose
+   * waypoint routes it; undefined otherwise.
+   */
+  public readonly httpRoute?: ApiObject;
+
+  /**
+   * The DestinationRules: with sidecars the one of `destinationRule`; in ambient one per version
+   * Service the HTTPRoute sends to (or per Service Flagger creates), which the waypoint applies.
+   */
+  public readonly destinationRules: ApiObject[];
+
   /** The Flagger Canary, with `CanaryAnalysis.flagger()`. */
   public readonly flaggerCanary?: ApiObject;
 
@@ -268,6 +280,8 @@ export class CanaryService extends Construct implements IMeshWorkload {
     this.deployments = rendered.deployments;
     this.destinationRule = rendered.destinationRule;
     this.virtualService = rendered.virtualService;
+    this.httpRoute = rendered.httpRoute;
+    this.destinationRules = rendered.destinationRules ?? (rendered.destinationRule ? [rendered.destinationRule] : []);
     this.flaggerCanary = rendered.flaggerCanary;
     this.autoscaler = rendered.autoscaler;
     this.rollout = rendered.rollout;
@@ -283,7 +297,7 @@ export class CanaryService extends Construct implements IMeshWorkload {
       ports: [{ port: spec.port, targetPort: spec.targetPort, http: isHttpFamily(spec.protocol) }],
       owned: true,
       description: `service ${namespace.name}/${spec.name}`,
-      route: spec.resilience.budget,
+      route: rendered.budget ?? spec.resilience.budget,
     });
   }
 

@@ -374,6 +374,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       egress: { meshHosts: [], externalHosts: [] },
       namedNamespaces: [],
       namedServiceAccounts: [],
+      allowRules: [],
     };
     MeshModel.of(this).addNamespace(this.intent);
 
@@ -386,8 +387,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
 
     this.networkPolicies = new NamespaceNetworkPolicies(this, namespace);
     this.defaultDenyNetworkPolicy = this.networkPolicies.defaultDeny;
-    // Kubelet probes need no rule: Istio rewrites them to the sidecar agent, and a NetworkPolicy
-    // never blocks a pod's own node (Kubernetes docs, "Network Policies").
+    // what the data plane itself must let in (ambient: kubelet probes from ztunnel's link-local address)
+    dataPlane.namespaceIngress(this.intent).forEach(rule => this.networkPolicies.addIngress(rule));
     const gateways = this.checkRootNamespaceGateways(props);
     if (gateways) {
       this.networkPolicies.addIngress({ from: [{ ...namespacePeer(this.rootNamespace, namespace), podSelector: istioLabelSelector(gateways) }] });
@@ -439,7 +440,10 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       namespace: this.name,
       rules: () => this.authorizationRules.all,
     });
-    this.networkPolicies.addIngress({ from: [source.peer], ...ports ? { ports: tcpPorts(ports) } : {} });
+    const inboundPorts = ports && this.dataPlane._renderer.namespaceInboundPorts(ports);
+    this.networkPolicies.addIngress({ from: [source.peer], ...inboundPorts ? { ports: tcpPorts(inboundPorts) } : {} });
+    this.intent.allowRules!.push({ rule, peer: source.peer, ports });
+    this.dataPlane._renderer.renderAllowRule(this.intent);
     MeshModel.of(this).changed();
   }
 
