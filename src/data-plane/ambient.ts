@@ -15,7 +15,7 @@
 import { Construct, IConstruct } from 'constructs';
 import { ambientProblems } from './ambient-analysis';
 import { AmbientOptions, AmbientWaypoint, CallProxy, DataPlaneRenderer, ensureChild, NamespaceDataPlaneObjects } from './data-plane';
-import { NamespaceWaypoint, USE_WAYPOINT_LABEL, WAYPOINT_NAME } from './waypoint';
+import { INGRESS_USE_WAYPOINT_LABEL, NamespaceWaypoint, USE_WAYPOINT_LABEL, WAYPOINT_NAME } from './waypoint';
 import { ISTIO_PORTS } from '../common/istio';
 import { invalid, invalidMessage } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
@@ -67,9 +67,10 @@ export class AmbientDataPlane implements DataPlaneRenderer {
     }
     const mode = labels[DATAPLANE_MODE_LABEL];
     if (mode !== undefined && mode !== 'ambient') return `set ${DATAPLANE_MODE_LABEL} with the 'dataPlane' prop`;
-    const waypoint = labels[USE_WAYPOINT_LABEL];
-    if (waypoint !== undefined && waypoint !== WAYPOINT_NAME) {
-      return `the library labels the namespace ${USE_WAYPOINT_LABEL}: ${WAYPOINT_NAME} when something needs its waypoint: remove ${USE_WAYPOINT_LABEL}`;
+    for (const [label, value] of [[USE_WAYPOINT_LABEL, WAYPOINT_NAME], [INGRESS_USE_WAYPOINT_LABEL, 'true']]) {
+      if (labels[label] !== undefined && labels[label] !== value) {
+        return `the library labels the namespace ${label}: ${value} when something needs its waypoint: remove ${label}`;
+      }
     }
     return undefined;
   }
@@ -107,8 +108,12 @@ export class AmbientDataPlane implements DataPlaneRenderer {
     const waypoint = NamespaceWaypoint.of(workload.namespace)!;
     const calls = model.calls.filter(c => c.callee === workload || c.caller === workload);
     const inbound = calls.filter(c => c.callee === workload);
-    const l7 = inbound.some(c => (c.methods || c.paths) && c.caller.namespace.dataPlane.outboundViaZtunnel);
-    if (l7 && waypoint.mode !== AmbientWaypoint.NEVER) waypoint.require(`calls to ${workload.description} narrowed by methods or paths`);
+    if (waypoint.mode !== AmbientWaypoint.NEVER) {
+      const l7 = inbound.filter(c => c.methods || c.paths);
+      const reason = `calls to ${workload.description} narrowed by methods or paths`;
+      if (l7.some(c => c.caller.namespace.dataPlane.outboundViaZtunnel)) waypoint.require(reason);
+      if (l7.some(c => c.caller.ingressGateway)) waypoint.requireForIngress(reason);
+    }
     if (inbound.length > 0) {
       ensureChild(scope, 'AuthorizationPolicy', () => addZtunnelAuthorization(scope, 'AuthorizationPolicy', workload, model, waypoint));
     }
@@ -133,11 +138,11 @@ export class AmbientDataPlane implements DataPlaneRenderer {
     const field = call.methods ? 'calls methods' : 'calls paths';
     const value = call.methods ?? call.paths;
     const callee = `${call.callee.description} in ambient namespace ${call.callee.namespace.name}`;
-    if (!call.caller.namespace.dataPlane.outboundViaZtunnel) {
+    if (!call.caller.namespace.dataPlane.outboundViaZtunnel && !call.caller.ingressGateway) {
       return invalidMessage(field, value,
-        `cannot be enforced at ${callee}: ${call.caller.description} is not on ztunnel, and sidecars and gateways send straight ` +
-        'to the pods, past the waypoint where HTTP rules are enforced (istio/istio#51445); move the caller\'s namespace to ' +
-        'DataPlane.ambient() first (migrate callers before callees), or drop methods and paths');
+        `cannot be enforced at ${callee}: ${call.caller.description} runs with a sidecar, and sidecars send straight to the pods, ` +
+        'past the waypoint where HTTP rules are enforced (istio/istio#51445); move the caller\'s namespace to DataPlane.ambient() ' +
+        'first (migrate callers before callees), or drop methods and paths');
     }
     const waypoint = NamespaceWaypoint.of(call.callee.namespace);
     if (waypoint?.mode === AmbientWaypoint.NEVER) {

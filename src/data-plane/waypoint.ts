@@ -29,6 +29,8 @@ export const WAYPOINT_NAME = 'waypoint';
 export const WAYPOINT_CLASS = 'istio-waypoint';
 /** The label that sends a namespace's (or a Service's) traffic through a waypoint. */
 export const USE_WAYPOINT_LABEL = 'istio.io/use-waypoint';
+/** The label that sends ingress gateways' traffic to a namespace's services through its waypoint too. */
+export const INGRESS_USE_WAYPOINT_LABEL = 'istio.io/ingress-use-waypoint';
 /** What the waypoint handles: `service` (the default), `workload`, `all` or `none`. */
 const WAYPOINT_FOR_LABEL = 'istio.io/waypoint-for';
 /** The label istiod puts on a Gateway's pods (manifests/charts/istiod files/waypoint.yaml). */
@@ -55,6 +57,7 @@ export class NamespaceWaypoint {
 
   private readonly reasons: string[] = [];
   private gateway?: ApiObject;
+  private ingress = false;
 
   public constructor(
     /** The namespace's construct: the waypoint's objects are created under it. */
@@ -104,9 +107,25 @@ export class NamespaceWaypoint {
     addWaypointAuthorization(workload.construct as Construct, 'WaypointAuthorizationPolicy', workload, this.model, this);
   }
 
-  /** Whether a call goes through this waypoint: ztunnel's callers follow it, sidecars bypass it. */
+  /**
+   * Sends the ingress gateways' calls through the waypoint as well (`istio.io/ingress-use-waypoint`
+   * on the namespace, Istio 1.30 pilot/pkg/serviceregistry/ambient/services.go): for the HTTP rules
+   * of their calls, which only the waypoint can enforce.
+   */
+  public requireForIngress(reason: string): void {
+    this.require(reason);
+    if (this.ingress) return;
+    this.ingress = true;
+    ApiObject.of(this.scope).metadata.addLabel(INGRESS_USE_WAYPOINT_LABEL, 'true');
+  }
+
+  /**
+   * Whether a call goes through this waypoint: ztunnel's callers follow it, and ingress gateways
+   * where the namespace asks; sidecars bypass it (istio/istio#51445).
+   */
   public carries(call: ResolvedCall): boolean {
-    return this.exists && call.callee.namespace === this.namespace && call.caller.namespace.dataPlane.outboundViaZtunnel;
+    if (!this.exists || call.callee.namespace !== this.namespace) return false;
+    return call.caller.namespace.dataPlane.outboundViaZtunnel || (this.ingress && call.caller.ingressGateway === true);
   }
 
   private addGateway(): ApiObject {

@@ -104,6 +104,11 @@ export interface WorkloadIntent {
   readonly owned: boolean;
   /** How `describe` names it in messages. */
   readonly description: string;
+  /**
+   * Whether it is an ingress gateway: not on ztunnel, it still goes through the waypoint of a
+   * namespace labelled `istio.io/ingress-use-waypoint: "true"`.
+   */
+  readonly ingressGateway?: boolean;
   /** The route to its Service, when the app writes one. */
   route?: RouteBudget;
 }

@@ -3,12 +3,12 @@
 // has no effect in an ambient namespace.
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import { HttpRoute } from '../../imports/gateway.networking.k8s.io';
+import { Sidecar } from '../../imports/networking.istio.io';
+import { AuthorizationPolicy } from '../../imports/security.istio.io';
 import {
   AmbientWaypoint, CanaryService, DataPlane, MeshWorkload, WorkloadIdentity, ZeroTrustNamespace,
 } from '../../src';
-import { AuthorizationPolicy } from '../../imports/security.istio.io';
-import { HttpRoute } from '../../imports/gateway.networking.k8s.io';
-import { Sidecar } from '../../imports/networking.istio.io';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
 
 const image = (name: string) => `registry.example.com/${name}:1.0.0`;
@@ -93,6 +93,7 @@ describe('DataPlane.ambient()', () => {
     expect(ambient({ labels: { 'istio.io/dataplane-mode': 'none' } })).toThrow('set istio.io/dataplane-mode with the \'dataPlane\' prop');
     expect(ambient({ labels: { 'istio.io/use-waypoint': 'shared' } })).toThrow(
       'the library labels the namespace istio.io/use-waypoint: waypoint when something needs its waypoint: remove istio.io/use-waypoint');
+    expect(ambient({ labels: { 'istio.io/ingress-use-waypoint': 'false' } })).toThrow('remove istio.io/ingress-use-waypoint');
     expect(ambient({ labels: { 'istio.io/dataplane-mode': 'ambient', 'team': 'pay' } })).not.toThrow();
     // the final labels are checked too, after the escape hatch
     const chart = testChart();
@@ -165,14 +166,29 @@ describe('DataPlane.ambient()', () => {
     expect(findOne(docs, 'NetworkPolicy', 'web').spec.ingress[0].ports).toEqual(hbone);
   });
 
+  test('an ingress gateway\'s call narrowed by methods sends the gateway through the waypoint (istio.io/ingress-use-waypoint)', () => {
+    const chart = testChart();
+    const shop = new ZeroTrustNamespace(chart, 'shop', { name: 'shop', dataPlane: DataPlane.ambient(), rootNamespaceIngress: false });
+    const web = service(chart, shop, 'web');
+    MeshWorkload.ingressGateway(chart, 'gateway').calls(web, { methods: ['GET'] });
+    const docs = synthValid(chart);
+    expect(findOne(docs, 'Namespace').metadata.labels).toMatchObject({ 'istio.io/use-waypoint': 'waypoint', 'istio.io/ingress-use-waypoint': 'true' });
+    const gatewayPrincipal = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
+    expect(findOne(docs, 'AuthorizationPolicy', 'web-waypoint').spec.rules).toEqual([{ from: [{ source: { principals: [gatewayPrincipal] } }], to: [{ operation: { methods: ['GET'] } }] }]);
+    expect(findOne(docs, 'AuthorizationPolicy', 'web').spec.rules).toEqual([{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/waypoint'] } }], to: [{ operation: { ports: ['8080'] } }] }]);
+    const gatewayPods = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } }, podSelector: { matchLabels: { istio: 'ingressgateway' } } };
+    expect(findOne(docs, 'NetworkPolicy', 'waypoint').spec.ingress).toEqual([{ from: [gatewayPods], ports: hbone }]);
+    expect(findOne(docs, 'Gateway').metadata.annotations['cdk8s-mesh/waypoint-needed-by']).toBe('calls to service shop/web narrowed by methods or paths');
+  });
+
   test('HTTP rules where nothing could enforce them are errors: from a sidecar, or with AmbientWaypoint.NEVER', () => {
     const chart = testChart();
     const orders = new ZeroTrustNamespace(chart, 'orders', { name: 'orders' });
     const payments = new ZeroTrustNamespace(chart, 'payments', { name: 'payments', dataPlane: DataPlane.ambient() });
     service(chart, orders, 'checkout').calls(service(chart, payments, 'payment'), { methods: ['POST'] });
     expect(() => synthValid(chart)).toThrow(
-      '[test/checkout] invalid calls methods ["POST"]: cannot be enforced at service payments/payment in ambient namespace payments: service orders/checkout is not on ' +
-      'ztunnel, and sidecars and gateways send straight to the pods, past the waypoint where HTTP rules are enforced (istio/istio#51445); move the caller\'s ' +
+      '[test/checkout] invalid calls methods ["POST"]: cannot be enforced at service payments/payment in ambient namespace payments: service orders/checkout runs ' +
+      'with a sidecar, and sidecars send straight to the pods, past the waypoint where HTTP rules are enforced (istio/istio#51445); move the caller\'s ' +
       'namespace to DataPlane.ambient() first (migrate callers before callees), or drop methods and paths');
 
     const l4 = testChart();

@@ -6,10 +6,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { CanaryService, DataPlane, MeshWarnings, WarningMode, ZeroTrustMesh, ZeroTrustNamespace } from '../../src';
 import { expectValidDocuments, findOne, warningsOf } from '../support';
-import { callPath, waypointPrincipal, ztunnelAuthorize, waypointAuthorize } from '../support/semantics/ambient';
-import { authorize } from '../support/semantics/istio-authorization';
-import { connects } from '../support/semantics/network-policy';
-import { sees } from '../support/semantics/sidecar-scope';
+import { callDecisions, ztunnelAuthorize } from '../support/semantics/ambient';
 
 const image = (name: string) => `registry.example.com/${name}:1.0.0`;
 
@@ -27,36 +24,16 @@ function endpoint(docs: any[], service: CanaryService) {
 }
 type Endpoint = ReturnType<typeof endpoint>;
 
-/** The path of a request from `a` to `b` and each layer's decision on it (undefined: not on the path). */
-function layers(docs: any[], a: Endpoint, b: Endpoint, method: string, path: string) {
-  const p = callPath(docs, a, b, b.name, b.targetPort);
-  const request = { principal: a.principal, namespace: a.namespace, port: b.targetPort, method, path };
-  const callerHasSidecar = !docs.some(d => d.kind === 'Namespace' && d.metadata.name === a.namespace && d.metadata.labels['istio.io/dataplane-mode'] === 'ambient');
-  const decisions = {
-    network: p.hops.every(h => connects(docs, { from: h.from, to: h.to, port: h.port })),
-    // the sidecar of the callee: L4 and L7 together
-    sidecar: p.enforcement === 'sidecar' ? authorize(docs, b, request) : undefined,
-    // ztunnel at the callee: L4, with the identity that arrives (the waypoint's, through one)
-    ztunnel: p.enforcement === 'sidecar' ? undefined
-      : ztunnelAuthorize(docs, b, p.waypoint ? { ...request, principal: waypointPrincipal(p.waypoint), namespace: b.namespace } : request),
-    // the waypoint: L7, with the original caller's identity
-    waypoint: p.waypoint ? waypointAuthorize(docs, p.waypoint, b.name, request) : undefined,
-    // a sidecar caller only reaches hosts its Sidecar lists
-    scope: callerHasSidecar ? sees(docs, a, b.host, b.namespace) : undefined,
-  };
-  const allowed = Object.values(decisions).every(d => d !== false);
-  return { path: p.waypoint ? 'waypoint' : p.enforcement, ...decisions, allowed };
-}
-
 function pairs(names: string[]) {
   return names.flatMap(a => names.filter(b => b !== a).map(b => [a, b] as const));
 }
 
 /** The pairs each layer allows, and those whose path goes through a waypoint. */
 function evaluate(docs: any[], endpoints: Record<string, Endpoint>, names: string[], method: string, path: string) {
-  const result = { allowed: [] as string[], viaWaypoint: [] as string[], network: [] as string[], ztunnel: [] as string[], waypoint: [] as string[], sidecar: [] as string[] };
+  const list = (): string[] => [];
+  const result = { allowed: list(), viaWaypoint: list(), network: list(), ztunnel: list(), waypoint: list(), sidecar: list() };
   for (const [a, b] of pairs(names)) {
-    const l = layers(docs, endpoints[a], endpoints[b], method, path);
+    const l = callDecisions(docs, endpoints[a], endpoints[b], method, path);
     const pair = `${a}->${b}`;
     if (l.allowed) result.allowed.push(pair);
     if (l.path === 'waypoint') result.viaWaypoint.push(pair);
@@ -128,7 +105,7 @@ describe('the service graph in ambient mode', () => {
   test('a call to a service without a waypoint is enforced by ztunnel, with the caller\'s identity, at L4 only', () => {
     // web has no callers: nothing reaches it, at any layer
     for (const caller of ['checkout', 'inventory', 'payment']) {
-      expect(layers(docs, endpoints[caller], endpoints.web, 'GET', '/')).toMatchObject({ path: 'ztunnel', network: false, ztunnel: false, allowed: false });
+      expect(callDecisions(docs, endpoints[caller], endpoints.web, 'GET', '/')).toMatchObject({ path: 'ztunnel', network: false, ztunnel: false, allowed: false });
     }
   });
 
@@ -179,16 +156,16 @@ describe('a mixed app: a sidecar namespace calling an ambient namespace, and bac
   test('each call takes the path its ends allow, and is decided where it is enforced', () => {
     const { checkout, audit, payment, ledger } = endpoints;
     // sidecar -> ambient: HBONE straight to the pod; ztunnel sees the sidecar's identity
-    expect(layers(docs, checkout, payment, 'GET', '/')).toMatchObject({ path: 'ztunnel', network: true, ztunnel: true, scope: true, allowed: true });
+    expect(callDecisions(docs, checkout, payment, 'GET', '/')).toMatchObject({ path: 'ztunnel', network: true, ztunnel: true, scope: true, allowed: true });
     // ambient -> ambient: through the waypoint, which names payment; ztunnel admits the waypoint
-    expect(layers(docs, payment, ledger, 'GET', '/entries/1')).toMatchObject({ path: 'waypoint', network: true, waypoint: true, ztunnel: true });
-    expect(layers(docs, payment, ledger, 'POST', '/entries/1')).toMatchObject({ path: 'waypoint', waypoint: false, allowed: false });
+    expect(callDecisions(docs, payment, ledger, 'GET', '/entries/1')).toMatchObject({ path: 'waypoint', network: true, waypoint: true, ztunnel: true });
+    expect(callDecisions(docs, payment, ledger, 'POST', '/entries/1')).toMatchObject({ path: 'waypoint', waypoint: false, allowed: false });
     // ambient -> sidecar: HBONE to the sidecar, which enforces POST /audit for ledger's identity
-    expect(layers(docs, ledger, audit, 'POST', '/audit')).toMatchObject({ path: 'sidecar', network: true, sidecar: true, allowed: true });
-    expect(layers(docs, ledger, audit, 'GET', '/audit')).toMatchObject({ sidecar: false, allowed: false });
+    expect(callDecisions(docs, ledger, audit, 'POST', '/audit')).toMatchObject({ path: 'sidecar', network: true, sidecar: true, allowed: true });
+    expect(callDecisions(docs, ledger, audit, 'GET', '/audit')).toMatchObject({ sidecar: false, allowed: false });
     // undeclared, across the boundary, both ways
-    expect(layers(docs, audit, ledger, 'GET', '/entries/1')).toMatchObject({ path: 'ztunnel', network: false, ztunnel: false, scope: false });
-    expect(layers(docs, payment, checkout, 'GET', '/')).toMatchObject({ path: 'sidecar', network: false, sidecar: false });
+    expect(callDecisions(docs, audit, ledger, 'GET', '/entries/1')).toMatchObject({ path: 'ztunnel', network: false, ztunnel: false, scope: false });
+    expect(callDecisions(docs, payment, checkout, 'GET', '/')).toMatchObject({ path: 'sidecar', network: false, sidecar: false });
   });
 
   test('NetworkPolicies carry HBONE: the sidecar opens 15008 to its ambient caller, and egresses to 15008 of its ambient callee', () => {

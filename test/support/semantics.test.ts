@@ -152,9 +152,10 @@ describe('Sidecar scope', () => {
 
 describe('Istio ambient (ztunnel, waypoints, HBONE)', () => {
   const ns = (name: string, labels: Record<string, string>) => ({ kind: 'Namespace', metadata: { name, labels } });
-  const gateway = (namespace: string, name = 'waypoint', waypointFor?: string) => ({
-    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway',
-    metadata: { name, namespace, ...waypointFor ? { labels: { 'istio.io/waypoint-for': waypointFor } } : {} },
+  const gateway = (namespace: string, name = 'waypoint', handles?: string) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name, namespace, ...handles ? { labels: { 'istio.io/waypoint-for': handles } } : {} },
     spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
   });
   const service = (namespace: string, name: string, labels?: Record<string, string>) => ({ kind: 'Service', metadata: { name, namespace, ...labels ? { labels } : {} } });
@@ -227,6 +228,13 @@ describe('Istio ambient (ztunnel, waypoints, HBONE)', () => {
     expect(callPath(docs, end('edge', 'web'), end('legacy', 'batch'), 'batch', 8080).enforcement).toBe('sidecar');
     // sidecar to sidecar: the container port
     expect(callPath(docs, end('legacy', 'a'), end('legacy', 'b'), 'b', 8080).hops[0].port).toBe(8080);
+    // an ingress gateway goes through the waypoint only where istio.io/ingress-use-waypoint says so
+    const gw = { ...end('istio-system', 'ingressgateway'), ingressGateway: true };
+    expect(callPath(docs, gw, end('shop', 'cart'), 'cart', 8080).waypoint).toBeUndefined();
+    const asked = [...docs, service('shop', 'cart', { 'istio.io/ingress-use-waypoint': 'true' })];
+    expect(callPath(asked, gw, end('shop', 'cart'), 'cart', 8080).waypoint).toEqual({ namespace: 'shop', gateway: 'waypoint' });
+    const namespaceWide = [ns('shop', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint', 'istio.io/ingress-use-waypoint': 'True' }), gateway('shop')];
+    expect(callPath(namespaceWide, gw, end('shop', 'cart'), 'cart', 8080).enforcement).toBe('waypoint+ztunnel');
   });
 
   test('NetworkPolicy: a port list without 15008 blocks HBONE; kubelet probes come from 169.254.7.127', () => {

@@ -7,7 +7,9 @@
 // - a Service's traffic goes to a waypoint when `istio.io/use-waypoint` (on the Service, else its
 //   namespace) names a Gateway of class `istio-waypoint` that handles service traffic
 //   (`istio.io/waypoint-for` service, the default, or all; Istio docs, "Configure waypoint proxies"),
-//   and the caller is on ztunnel: sidecars and gateways send straight to the pods (istio/istio#51445);
+//   and the caller is on ztunnel, or is an ingress gateway and `istio.io/ingress-use-waypoint: "true"`
+//   is on the Service, else its namespace (pilot/pkg/serviceregistry/ambient/services.go); sidecars and
+//   other gateways send straight to the pods (istio/istio#51445);
 // - a waypoint applies only policies with targetRefs: its Gateway, the Service, or in the root
 //   namespace the GatewayClass `istio-waypoint` (pilot/pkg/model/policyattachment.go), with HTTP
 //   attributes; it reaches the callee's ztunnel with its own identity, the service account named
@@ -16,6 +18,8 @@
 //   sidecar on the container port (Istio docs, "Ambient and Kubernetes NetworkPolicy").
 import { AuthorizationRequest, authorize, evaluate, Workload } from './istio-authorization';
 import { Labels } from './labels';
+import { connects } from './network-policy';
+import { sees } from './sidecar-scope';
 
 export const HBONE_PORT = 15008;
 const USE_WAYPOINT = 'istio.io/use-waypoint';
@@ -83,6 +87,15 @@ export interface CallEnd {
   readonly namespace: string;
   readonly labels: Labels;
   readonly principal: string;
+  /** An ingress gateway (a router, not a sidecar). */
+  readonly ingressGateway?: boolean;
+}
+
+/** Whether ingress gateways use a Service's waypoint: the label on the Service, else its namespace. */
+export function ingressUsesWaypoint(docs: any[], namespace: string, service: string): boolean {
+  const key = 'istio.io/ingress-use-waypoint';
+  const own = docs.find(d => d.kind === 'Service' && d.metadata?.namespace === namespace && d.metadata?.name === service)?.metadata?.labels?.[key];
+  return (own ?? namespaceLabels(docs, namespace)[key] ?? '').toLowerCase() === 'true';
 }
 
 /** The pods a connection leaves and reaches, and the port the network sees. */
@@ -104,7 +117,8 @@ export interface CallPath {
 export function callPath(docs: any[], caller: CallEnd, callee: CallEnd, service: string, port: number): CallPath {
   const callerAmbient = inAmbient(docs, caller.namespace);
   const calleeAmbient = inAmbient(docs, callee.namespace);
-  const waypoint = callerAmbient && calleeAmbient ? waypointFor(docs, callee.namespace, service) : undefined;
+  const follows = callerAmbient || (caller.ingressGateway === true && ingressUsesWaypoint(docs, callee.namespace, service));
+  const waypoint = follows && calleeAmbient ? waypointFor(docs, callee.namespace, service) : undefined;
   if (waypoint) {
     const pods = { namespace: waypoint.namespace, labels: waypointPodLabels(waypoint) };
     return {
@@ -116,4 +130,32 @@ export function callPath(docs: any[], caller: CallEnd, callee: CallEnd, service:
   // ztunnel tunnels to every mesh pod; a sidecar tunnels only to pods without one
   const tunnel = callerAmbient || calleeAmbient;
   return { hops: [{ from: caller, to: callee, port: tunnel ? HBONE_PORT : port }], enforcement: calleeAmbient ? 'ztunnel' : 'sidecar' };
+}
+
+/** A service as the pair tests know it: its pods, identity, host and container port. */
+export interface ServiceEnd extends CallEnd {
+  /** The Service name. */
+  readonly name: string;
+  readonly host: string;
+  readonly targetPort: number;
+}
+
+/**
+ * The path of a request from `a` to the Service of `b` and the decision of every layer on it
+ * (undefined: not on the path): NetworkPolicy on each hop, the callee's sidecar (L4 and L7), the
+ * callee's ztunnel (L4, with the identity that arrives: the waypoint's through one), the waypoint
+ * (L7, with the caller's identity), the caller's Sidecar scope.
+ */
+export function callDecisions(docs: any[], a: ServiceEnd, b: ServiceEnd, method: string, path: string) {
+  const p = callPath(docs, a, b, b.name, b.targetPort);
+  const request = { principal: a.principal, namespace: a.namespace, port: b.targetPort, method, path };
+  const decisions = {
+    network: p.hops.every(h => connects(docs, { from: h.from, to: h.to, port: h.port })),
+    sidecar: p.enforcement === 'sidecar' ? authorize(docs, b, request) : undefined,
+    ztunnel: p.enforcement === 'sidecar' ? undefined
+      : ztunnelAuthorize(docs, b, p.waypoint ? { ...request, principal: waypointPrincipal(p.waypoint), namespace: b.namespace } : request),
+    waypoint: p.waypoint ? waypointAuthorize(docs, p.waypoint, b.name, request) : undefined,
+    scope: inAmbient(docs, a.namespace) || a.ingressGateway ? undefined : sees(docs, a, b.host, b.namespace),
+  };
+  return { path: p.waypoint ? 'waypoint' : p.enforcement, ...decisions, allowed: Object.values(decisions).every(d => d !== false) };
 }
