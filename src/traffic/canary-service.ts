@@ -180,7 +180,9 @@ export interface CanaryServiceProps {
  * PodDisruptionBudget when it runs more than one pod; a HorizontalPodAutoscaler with
  * `autoscaling`), and the routing of its namespace's data plane: with sidecars a DestinationRule
  * (Istio mutual TLS, circuit breaking, one subset per version) and a VirtualService (weights,
- * timeout, retries), all `networking.istio.io/v1`.
+ * timeout, retries), all `networking.istio.io/v1`; in ambient, where a waypoint is needed, a
+ * Gateway API HTTPRoute whose parent is the Service (weights, timeout), a Service per version and
+ * a DestinationRule per version Service (circuit breaking).
  *
  * With `analysis`, one Deployment runs the version being rolled out, and the controller's
  * resources replace the static split: a Flagger Canary and the HorizontalPodAutoscaler that holds
