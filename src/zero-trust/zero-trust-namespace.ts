@@ -82,7 +82,9 @@ export interface ZeroTrustNamespaceProps {
   readonly name: string;
 
   /**
-   * The data plane of the namespace's pods.
+   * The data plane of the namespace's pods: sidecars, or `DataPlane.ambient()` (ztunnel, and a
+   * waypoint where L7 is needed; no sidecar, so no `revision`). The service graph writes the
+   * policies of either.
    *
    * @default DataPlane.sidecar() (the strategy's)
    */

@@ -144,6 +144,38 @@ describe('CanaryService in an ambient namespace', () => {
     ]);
   });
 
+  test('in an ambient namespace the app only names, the route is written for the waypoint its owners run', () => {
+    const chart = testChart();
+    const namespace = ZeroTrustNamespace.fromName(chart, 'payments', 'payments', { dataPlane: DataPlane.ambient() });
+    new CanaryService(chart, 'payment', { ...paymentService({ timeout: Duration.seconds(2) }), namespace });
+    const docs = synthValid(chart);
+    expect(findOne(docs, 'HTTPRoute').spec.rules[0].timeouts).toEqual({ request: '2s' });
+    expect(findAll(docs, 'Gateway')).toEqual([]);
+  });
+
+  test('budgets along call chains count what the waypoint does: Istio\'s default 2 retries, or none without a waypoint', () => {
+    const chain = (waypoint: AmbientWaypoint) => {
+      const chart = testChart();
+      const namespace = new ZeroTrustNamespace(chart, 'shop', { name: 'shop', dataPlane: DataPlane.ambient({ waypoint }) });
+      const services = ['a', 'b', 'c', 'd'].map(n => new CanaryService(chart, n, { namespace, name: n, port: 8080, stable: STABLE }));
+      services.slice(1).forEach((s, i) => services[i].calls(s));
+      synthValid(chart);
+      return warningsOf(chart);
+    };
+    // with sidecars the library's 2 retries per hop give 27 tries at d, the limit; so does the waypoint
+    expect(chain(AmbientWaypoint.ALWAYS)).toEqual([]);
+    expect(chain(AmbientWaypoint.NEVER)).toEqual([]);
+    const deep = testChart();
+    const shop = new ZeroTrustNamespace(deep, 'shop', { name: 'shop', dataPlane: DataPlane.ambient({ waypoint: AmbientWaypoint.ALWAYS }) });
+    const hops = ['a', 'b', 'c', 'd', 'e'].map(n => new CanaryService(deep, n, { namespace: shop, name: n, port: 8080, stable: STABLE, retries: { attempts: 0 } }));
+    hops.slice(1).forEach((s, i) => hops[i].calls(s));
+    synthValid(deep);
+    // attempts 0 cannot be written: the waypoint retries twice at every hop, 81 tries at e
+    expect(warningsOf(deep).filter(w => w.includes('one request may reach it'))).toEqual([
+      expect.stringMatching(/^test\/e: service shop\/e: one request may reach it up to 81 times/),
+    ]);
+  });
+
   test('the version Service name must stay a DNS label', () => {
     expect(() => ambientService({ name: 'p'.repeat(60), canary: { ...CANARY, version: 'v2-long' } })).toThrow(
       'make the version\'s Service name');
