@@ -98,6 +98,11 @@ export class AmbientDataPlane implements DataPlaneRenderer {
     return [ISTIO_PORTS.HBONE];
   }
 
+  public namespaceOutboundPorts(ports: number[]): number[] {
+    // ztunnel tunnels to mesh pods (and waypoints) on 15008, and passes through to the others' ports
+    return [...ports, ISTIO_PORTS.HBONE];
+  }
+
   public renderAllowRule(namespace: NamespaceIntent): void {
     // callers through the waypoint arrive at ztunnel with the waypoint's identity
     NamespaceWaypoint.of(namespace)?.renderAllowRules();

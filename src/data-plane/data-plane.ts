@@ -127,6 +127,12 @@ export interface DataPlaneRenderer {
    */
   namespaceInboundPorts(ports: number[]): number[];
 
+  /**
+   * The ports a namespace-wide egress rule's connections leave the pods on, as a NetworkPolicy
+   * sees them, for the workload ports the rule names.
+   */
+  namespaceOutboundPorts(ports: number[]): number[];
+
   /** Renders what a new namespace-wide allow rule (`allowFrom`) of a managed namespace needs. */
   renderAllowRule(namespace: NamespaceIntent): void;
 

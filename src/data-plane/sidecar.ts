@@ -92,6 +92,11 @@ export class SidecarDataPlane implements DataPlaneRenderer {
     return ports;
   }
 
+  public namespaceOutboundPorts(ports: number[]): number[] {
+    // to sidecars: the pods' ports (a destination on ztunnel is reached over HBONE, 15008)
+    return ports;
+  }
+
   public renderAllowRule(_namespace: NamespaceIntent): void {
     // the namespace's own policies carry it
   }

@@ -542,7 +542,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       throw invalid(this, method, describe(destination, options), 'the same allow rule was added twice; remove one of the calls');
     }
     this.egressDeclarations.add(key);
-    this.networkPolicies.addEgress({ to: [namespacePeer(namespace, this.name)], ...ports ? { ports: tcpPorts(ports) } : {} });
+    const wirePorts = ports && this.dataPlane._renderer.namespaceOutboundPorts(ports);
+    this.networkPolicies.addEgress({ to: [namespacePeer(namespace, this.name)], ...wirePorts ? { ports: tcpPorts(wirePorts) } : {} });
     if (!this.intent.egress.meshHosts.includes(host)) this.intent.egress.meshHosts.push(host);
     this.nameNamespace(`${method} namespace`, namespace);
   }

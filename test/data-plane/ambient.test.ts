@@ -229,6 +229,9 @@ describe('DataPlane.ambient()', () => {
       { from: [{ podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } } }], ports: hbone },
     ]);
     expect(findOne(docs, 'NetworkPolicy', 'waypoint').spec.ingress).toEqual([{ from: [ops], ports: hbone }]);
+    // egress to workload ports leaves over HBONE to mesh pods, on the ports to the others
+    shop.allowEgressToNamespace('ops', { ports: [8080] });
+    expect(findOne(synthValid(chart), 'NetworkPolicy', 'allow-egress').spec.egress).toContainEqual({ to: [ops], ports: [{ port: 8080, protocol: 'TCP' }, ...hbone] });
     // the waypoint's metrics (app pods have no proxy of their own)
     expect(findOne(docs, 'NetworkPolicy', 'allow-ingress').spec.ingress).toContainEqual({ from: [ops], ports: [{ port: 15020, protocol: 'TCP' }, { port: 15090, protocol: 'TCP' }] });
   });
