@@ -5,7 +5,7 @@
 // enforce (pilot/pkg/serviceregistry/ambient/authorization.go). Internal.
 import { IConstruct } from 'constructs';
 import { USE_WAYPOINT_LABEL, WAYPOINT_CLASS } from './waypoint';
-import { renderedObjects } from '../common/app-checks';
+import { RenderedObject, renderedObjects } from '../common/app-checks';
 import { invalidMessage } from '../common/validation';
 
 /** Rule fields ztunnel cannot evaluate: HTTP attributes (pilot ambient authorization `httpOperations`, `httpSources`). */
@@ -14,11 +14,42 @@ const HTTP_SOURCE_FIELDS = ['requestPrincipals', 'notRequestPrincipals', 'remote
 /** The `when` keys ztunnel evaluates (pilot ambient authorization `l4WhenAttributes`). */
 const L4_WHEN_KEYS = ['source.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port'];
 
-/** One message per object of `namespace` that has no effect, or the wrong one, in ambient mode. */
+/** The app's objects by namespace (Namespaces under their own name), once per synth. */
+const indexes = new WeakMap<RenderedObject[], Map<string, any[]>>();
+
+function objectsOf(root: IConstruct, namespace: string): any[] {
+  const rendered = renderedObjects(root);
+  let index = indexes.get(rendered);
+  if (!index) {
+    index = new Map();
+    for (const { manifest } of rendered) {
+      const key = manifest.kind === 'Namespace' ? manifest.metadata?.name : manifest.metadata?.namespace;
+      if (key === undefined) continue;
+      index.set(key, [...index.get(key) ?? [], manifest]);
+    }
+    indexes.set(rendered, index);
+  }
+  return index.get(namespace) ?? [];
+}
+
+const results = new WeakMap<RenderedObject[], Map<string, string[]>>();
+
+/**
+ * One message per object of `namespace` that has no effect, or the wrong one, in ambient mode;
+ * found once per synth (cdk8s validates the whole app once per chart).
+ */
 export function ambientProblems(root: IConstruct, namespace: string): string[] {
-  const all = renderedObjects(root).map(o => o.manifest);
-  const objects = all.filter(m => m.metadata?.namespace === namespace);
-  const namespaceLabels: Record<string, string> = all.find(m => m.kind === 'Namespace' && m.metadata?.name === namespace)?.metadata?.labels ?? {};
+  const rendered = renderedObjects(root);
+  const known = results.get(rendered) ?? new Map<string, string[]>();
+  results.set(rendered, known);
+  if (!known.has(namespace)) known.set(namespace, findProblems(root, namespace));
+  return known.get(namespace)!;
+}
+
+function findProblems(root: IConstruct, namespace: string): string[] {
+  const all = objectsOf(root, namespace);
+  const objects = all.filter(m => m.kind !== 'Namespace');
+  const namespaceLabels: Record<string, string> = all.find(m => m.kind === 'Namespace')?.metadata?.labels ?? {};
   const waypoints = new Set(objects
     .filter(m => m.kind === 'Gateway' && m.apiVersion?.startsWith('gateway.networking.k8s.io/') && m.spec?.gatewayClassName === WAYPOINT_CLASS)
     .map(m => m.metadata.name));
