@@ -12,6 +12,7 @@
 // bypassing waypoints (Istio docs, "Migrate policies"; istio/istio#51445); NetworkPolicies see
 // HBONE's 15008, and kubelet probes from 169.254.7.127 (Istio docs, "Ambient and Kubernetes
 // NetworkPolicy").
+import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { ambientProblems } from './ambient-analysis';
 import { AmbientOptions, AmbientWaypoint, CallProxy, DataPlaneRenderer, ensureChild, NamespaceDataPlaneObjects } from './data-plane';
@@ -82,12 +83,12 @@ export class AmbientDataPlane implements DataPlaneRenderer {
     return {};
   }
 
-  public namespaceEgress(): [] {
+  public namespaceEgress(): k8s.NetworkPolicyEgressRule[] {
     // pods never reach istiod: ztunnel and the waypoint do (the waypoint's own NetworkPolicy)
     return [];
   }
 
-  public namespaceIngress() {
+  public namespaceIngress(): k8s.NetworkPolicyIngressRule[] {
     // istio-cni rewrites the source of kubelet probes to a link-local address, which a
     // NetworkPolicy may block where it did not block the node before
     return [{ from: [{ ipBlock: { cidr: KUBELET_PROBE_CIDR } }] }];
