@@ -36,7 +36,8 @@ export type {
   CallOptions, IMeshCaller, IMeshWorkload, IngressGatewayCallerOptions, MeshCallerReferenceProps, MeshGraphLimits,
   MeshServiceReferenceProps,
 } from './graph/mesh-workload';
-export { DataPlane } from './data-plane/data-plane';
+export { AmbientWaypoint, DataPlane } from './data-plane/data-plane';
+export type { AmbientOptions } from './data-plane/data-plane';
 
 // 4. Observability
 export * from './observability/golden-signal-alerts';

@@ -101,11 +101,16 @@ function declaredCalls(root: IConstruct): DeclaredCall[] {
       labels: { ...call.caller.podLabels, ...call.caller.selector },
       // a proxy of a namespace the app manages is scoped by the Sidecars its data plane writes
       scoped: call.caller.namespace.managed && call.caller.namespace.dataPlane.name === 'sidecar',
+      ingressGateway: call.caller.ingressGateway === true,
     },
-    to: { namespace: call.callee.namespace.name, labels: { ...call.callee.podLabels, ...call.callee.selector }, host: call.host },
+    to: {
+      namespace: call.callee.namespace.name,
+      labels: { ...call.callee.podLabels, ...call.callee.selector },
+      service: call.callee.serviceName!,
+      host: call.host,
+    },
     principal: call.principal,
     ports: call.targetPorts,
-    networkPorts: call.callee.namespace.dataPlane.inboundPorts(call),
     http: call.callee.ports.every(p => p.http),
     methods: call.methods,
     paths: call.paths,

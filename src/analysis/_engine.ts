@@ -32,15 +32,15 @@ export interface DeclaredCall {
     readonly labels: Record<string, string>;
     /** Whether a Sidecar of the app scopes its proxy (so its egress hosts must list the callee). */
     readonly scoped: boolean;
+    /** Whether it is an ingress gateway (a router, not a sidecar: it reaches waypoints only when asked to). */
+    readonly ingressGateway: boolean;
   };
-  /** The callee: its namespace, the labels of its pods and its fully qualified host. */
-  readonly to: { readonly namespace: string; readonly labels: Record<string, string>; readonly host: string };
+  /** The callee: its namespace, the labels of its pods, its Service and its fully qualified host. */
+  readonly to: { readonly namespace: string; readonly labels: Record<string, string>; readonly service: string; readonly host: string };
   /** The principal the callee's policies see. */
   readonly principal: string;
   /** The callee's container ports the call reaches (what authorization matches). */
   readonly ports: number[];
-  /** The ports its connections arrive on at the callee's pods (what NetworkPolicies see). */
-  readonly networkPorts: number[];
   /** Whether the call is HTTP (methods and paths apply). */
   readonly http: boolean;
   readonly methods?: string[];

@@ -73,6 +73,7 @@ export const TYPES = {
   VirtualService: 'VirtualService.networking.istio.io',
   DestinationRule: 'DestinationRule.networking.istio.io',
   Gateway: 'Gateway.networking.istio.io',
+  KubernetesGateway: 'Gateway.gateway.networking.k8s.io',
   ServiceEntry: 'ServiceEntry.networking.istio.io',
   Sidecar: 'Sidecar.networking.istio.io',
   AuthorizationPolicy: 'AuthorizationPolicy.security.istio.io',

@@ -16,6 +16,21 @@ export function formatDuration(duration: Duration): string {
 }
 
 /**
+ * A duration as Gateway API writes it (GEP-2257, `^([0-9]{1,5}(h|m|s|ms)){1,4}$`): whole hours,
+ * minutes, seconds and milliseconds, largest first (`1500ms` is `1s500ms`), `0s` for zero.
+ */
+export function formatGatewayDuration(duration: Duration): string {
+  let ms = duration.toMilliseconds();
+  const parts: string[] = [];
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+    const n = Math.floor(ms / size);
+    ms -= n * size;
+    if (n > 0) parts.push(`${n}${unit}`);
+  }
+  return parts.length > 0 ? parts.join('') : '0s';
+}
+
+/**
  * Checks that a duration is a whole number of milliseconds and at least `min`, and returns it.
  * `example` shows a valid value in the message (e.g. "Duration.minutes(5)").
  */

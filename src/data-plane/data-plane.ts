@@ -4,10 +4,41 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
+import { AmbientDataPlane } from './ambient';
 import { SidecarDataPlane } from './sidecar';
 import type { MeshModel, NamespaceIntent, WorkloadIntent } from '../graph/model';
 import type { ResolvedCall } from '../graph/resolve';
+import type { FlaggerRoute, FlaggerRouteSpec } from '../traffic/flagger';
 import type { RenderedRoute, RouteSpec } from '../traffic/routing';
+
+/**
+ * When an ambient namespace gets a waypoint proxy, its L7 proxy.
+ */
+export enum AmbientWaypoint {
+  /**
+   * Where something needs L7 processing: a CanaryService route with a canary, a timeout, retries
+   * other than the default, a circuit breaker or mirroring; a call narrowed by methods or paths;
+   * progressive delivery. The Gateway's `cdk8s-mesh/waypoint-needed-by` annotation says what.
+   */
+  AUTOMATIC = 'automatic',
+  /** Always: every service of the namespace gets HTTP routing, circuit breaking and L7 metrics. */
+  ALWAYS = 'always',
+  /** Never: L4 only (ztunnel). Anything that needs L7 is an error at synth. */
+  NEVER = 'never',
+}
+
+/**
+ * Options of `DataPlane.ambient()`.
+ */
+export interface AmbientOptions {
+  /**
+   * When the namespace gets a waypoint (a Gateway API `Gateway` of class `istio-waypoint`, which
+   * istiod deploys as an Envoy Deployment named `waypoint` in the namespace).
+   *
+   * @default AmbientWaypoint.AUTOMATIC
+   */
+  readonly waypoint?: AmbientWaypoint;
+}
 
 /**
  * The proxies that carry a namespace's traffic: mutual TLS, authorization and routing happen there.
@@ -21,7 +52,17 @@ export class DataPlane {
     return new DataPlane(new SidecarDataPlane());
   }
 
-  /** The data plane's name ("sidecar"). */
+  /**
+   * Istio's ambient data plane: no sidecar; the node's ztunnel carries every pod's traffic over
+   * mutual TLS (HBONE, port 15008) and enforces L4 authorization, and a waypoint proxy of the
+   * namespace does L7 (routing, HTTP authorization) where something needs it. The namespace gets
+   * `istio.io/dataplane-mode: ambient`. Needs a control plane with `IstioProfile.AMBIENT`.
+   */
+  public static ambient(options: AmbientOptions = {}): DataPlane {
+    return new DataPlane(new AmbientDataPlane(options));
+  }
+
+  /** The data plane's name ("sidecar" or "ambient"). */
   public readonly name: string;
 
   private constructor(
@@ -38,12 +79,32 @@ export interface NamespaceDataPlaneObjects {
   readonly sidecar?: ApiObject;
 }
 
+/** Pods at one end of a network hop, as a NetworkPolicy selects them. */
+export interface PodGroup {
+  readonly namespace: string;
+  readonly selector: Record<string, string>;
+}
+
+/** A proxy a call passes through between its two ends (ambient's waypoint), as NetworkPolicies see it. */
+export interface CallProxy {
+  readonly pods: PodGroup;
+  /** The ports the caller's pods connect to the proxy on. */
+  readonly ports: number[];
+}
+
 /** One data plane's rendering of the mesh. Internal. */
 export interface DataPlaneRenderer {
   readonly name: string;
 
   /** The ports Prometheus scrapes on the namespace's pods. */
   readonly metricsPorts: number[];
+
+  /**
+   * Whether ztunnel carries the outbound calls of its pods: they then reach every mesh workload
+   * over HBONE (port 15008), through the callee's waypoint where it has one. Sidecars send HBONE
+   * only to workloads without a sidecar, and never through waypoints.
+   */
+  readonly outboundViaZtunnel: boolean;
 
   /** The Namespace labels that put its pods on this data plane. */
   namespaceLabels(settings: { readonly revision?: string }): Record<string, string>;
@@ -57,6 +118,24 @@ export interface DataPlaneRenderer {
   /** NetworkPolicy egress every pod of a namespace needs for the data plane itself. */
   namespaceEgress(intent: NamespaceIntent): k8s.NetworkPolicyEgressRule[];
 
+  /** NetworkPolicy ingress every pod of a namespace needs for the data plane itself. */
+  namespaceIngress(intent: NamespaceIntent): k8s.NetworkPolicyIngressRule[];
+
+  /**
+   * The ports a namespace-wide allow rule's callers arrive on at the pods, as a NetworkPolicy
+   * sees them, for the workload ports the rule names.
+   */
+  namespaceInboundPorts(ports: number[]): number[];
+
+  /**
+   * The ports a namespace-wide egress rule's connections leave the pods on, as a NetworkPolicy
+   * sees them, for the workload ports the rule names.
+   */
+  namespaceOutboundPorts(ports: number[]): number[];
+
+  /** Renders what a new namespace-wide allow rule (`allowFrom`) of a managed namespace needs. */
+  renderAllowRule(namespace: NamespaceIntent): void;
+
   /**
    * Renders (or completes) a workload's own objects in a managed namespace, from what the model
    * holds now; called again at each new call, so it creates what is missing only.
@@ -66,8 +145,17 @@ export interface DataPlaneRenderer {
   /** The ports a call arrives on at the callee's pods, as a NetworkPolicy sees them. */
   inboundPorts(call: ResolvedCall): number[];
 
+  /** The proxy a call to a workload of this data plane passes through, if any. */
+  proxyOf(call: ResolvedCall): CallProxy | undefined;
+
+  /** Why a call to a workload of this data plane cannot be enforced as declared, or undefined. */
+  checkCall(call: ResolvedCall): string | undefined;
+
   /** Renders the routing of a CanaryService in a namespace of this data plane. */
   renderRoute(scope: Construct, route: RouteSpec): RenderedRoute;
+
+  /** Renders what a Flagger Canary needs to route in a namespace of this data plane. */
+  flaggerRoute(scope: Construct, route: FlaggerRouteSpec): FlaggerRoute;
 }
 
 /** The child of `scope` with that id, created by `create` when missing. */

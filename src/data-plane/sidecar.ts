@@ -5,13 +5,14 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DataPlaneRenderer, ensureChild, NamespaceDataPlaneObjects } from './data-plane';
+import { CallProxy, DataPlaneRenderer, ensureChild, NamespaceDataPlaneObjects } from './data-plane';
 import {
   ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode,
 } from '../../imports/networking.istio.io';
 import { ISTIO_PORTS, ISTIOD_POD_LABELS, serviceHost } from '../common/istio';
 import { MeshModel, NamespaceIntent, WorkloadIntent } from '../graph/model';
 import type { ResolvedCall } from '../graph/resolve';
+import { FlaggerRoute, FlaggerRouteSpec, istioFlaggerRoute } from '../traffic/flagger';
 import { addIstioRoute, RenderedRoute, RouteSpec } from '../traffic/routing';
 import { addWorkloadAuthorization } from '../zero-trust/authorization';
 import { isLinkLocal } from '../zero-trust/cidr';
@@ -35,6 +36,10 @@ export class SidecarDataPlane implements DataPlaneRenderer {
 
   // pilot-agent's merged metrics and Envoy's own; the sidecar does not capture them
   public readonly metricsPorts = [ISTIO_PORTS.AGENT_METRICS, ISTIO_PORTS.ENVOY_METRICS];
+
+  // Sidecars send HBONE to workloads without a sidecar only (PILOT_PREFER_SENDING_HBONE is off by
+  // default), and straight to their pods: they do not follow waypoints (istio/istio#51445).
+  public readonly outboundViaZtunnel = false;
 
   public namespaceLabels(settings: { readonly revision?: string }): Record<string, string> {
     // never both: istio-injection takes precedence over istio.io/rev and pins the namespace to the
@@ -78,6 +83,26 @@ export class SidecarDataPlane implements DataPlaneRenderer {
     }];
   }
 
+  public namespaceIngress(_intent: NamespaceIntent): k8s.NetworkPolicyIngressRule[] {
+    // Kubelet probes need no rule: Istio rewrites them to the sidecar agent, and a NetworkPolicy
+    // never blocks a pod's own node (Kubernetes docs, "Network Policies").
+    return [];
+  }
+
+  public namespaceInboundPorts(ports: number[]): number[] {
+    // a caller's sidecar connects to the pod's port, which the callee's captures
+    return ports;
+  }
+
+  public namespaceOutboundPorts(ports: number[]): number[] {
+    // to sidecars: the pods' ports (a destination on ztunnel is reached over HBONE, 15008)
+    return ports;
+  }
+
+  public renderAllowRule(_namespace: NamespaceIntent): void {
+    // the namespace's own policies carry it
+  }
+
   public renderWorkload(workload: WorkloadIntent, model: MeshModel): void {
     const scope = workload.construct;
     // every workload of the graph sees only the hosts it calls (cuts proxy memory and istiod's push size)
@@ -92,13 +117,28 @@ export class SidecarDataPlane implements DataPlaneRenderer {
   }
 
   public inboundPorts(call: ResolvedCall): number[] {
-    // the caller's Envoy connects to the endpoint's container port; the callee's captures it there
-    return call.targetPorts;
+    // The caller's Envoy connects to the endpoint's container port; the callee's captures it there.
+    // An ambient caller's ztunnel tunnels to the sidecar's HBONE port instead, which sidecars listen
+    // on with the ambient profile (Istio docs, "Ambient and Kubernetes NetworkPolicy").
+    return call.caller.namespace.dataPlane.outboundViaZtunnel ? [ISTIO_PORTS.HBONE] : call.targetPorts;
+  }
+
+  public proxyOf(_call: ResolvedCall): CallProxy | undefined {
+    return undefined;
+  }
+
+  public checkCall(_call: ResolvedCall): string | undefined {
+    // the callee's sidecar enforces every rule, whoever calls
+    return undefined;
   }
 
   public renderRoute(scope: Construct, route: RouteSpec): RenderedRoute {
     // sidecars apply VirtualServices and DestinationRules themselves, on the caller's side
     return addIstioRoute(scope, route);
+  }
+
+  public flaggerRoute(scope: Construct, route: FlaggerRouteSpec): FlaggerRoute {
+    return istioFlaggerRoute(scope, route);
   }
 
   private addWorkloadSidecar(scope: Construct, workload: WorkloadIntent, model: MeshModel): ApiObject {

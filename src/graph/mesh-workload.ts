@@ -317,6 +317,7 @@ class IngressGatewayCaller extends Construct implements IMeshCaller {
       ports: [],
       owned: false,
       description: `ingress gateway ${name}/${serviceAccountName}`,
+      ingressGateway: true,
     };
     model.addWorkload(intent);
   }

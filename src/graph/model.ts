@@ -1,6 +1,7 @@
 // The model of the mesh: what the constructs of one app declare, recorded as intents (namespaces,
 // workloads, calls), resolved once per synth (resolve.ts) and turned into objects by the renderers of
 // each namespace's data plane. Constructs record; they do not render each other's objects. Internal.
+import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { unknownNames } from './names';
 import { Problem, resolveMesh, ResolvedMesh } from './resolve';
@@ -9,6 +10,7 @@ import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE } from '.
 import { invalidMessage } from '../common/validation';
 import type { DataPlaneRenderer } from '../data-plane/data-plane';
 import { SidecarDataPlane } from '../data-plane/sidecar';
+import type { AuthorizationRule } from '../zero-trust/authorization';
 
 /** A namespace the app creates (managed) or names as existing elsewhere. */
 export interface NamespaceIntent {
@@ -34,6 +36,16 @@ export interface NamespaceIntent {
   readonly namedNamespaces: NamedNamespace[];
   /** Service accounts its rules name by string. */
   readonly namedServiceAccounts: NamedServiceAccount[];
+  /** Its namespace-wide allow rules (`allowFrom`), in a namespace the app creates. */
+  readonly allowRules?: NamespaceAllowRule[];
+}
+
+/** A namespace-wide allow rule: the AuthorizationPolicy rule and its NetworkPolicy peer. */
+export interface NamespaceAllowRule {
+  readonly rule: AuthorizationRule;
+  readonly peer: k8s.NetworkPolicyPeer;
+  /** The workload ports it narrows to; undefined: every port. */
+  readonly ports?: number[];
 }
 
 /** The destinations a namespace allows for all of its pods. */
@@ -104,6 +116,11 @@ export interface WorkloadIntent {
   readonly owned: boolean;
   /** How `describe` names it in messages. */
   readonly description: string;
+  /**
+   * Whether it is an ingress gateway: not on ztunnel, it still goes through the waypoint of a
+   * namespace labelled `istio.io/ingress-use-waypoint: "true"`.
+   */
+  readonly ingressGateway?: boolean;
   /** The route to its Service, when the app writes one. */
   route?: RouteBudget;
 }

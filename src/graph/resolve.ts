@@ -46,6 +46,9 @@ export function resolveMesh(model: MeshModel): ResolvedMesh {
   for (const call of model.calls) {
     const resolved = resolveCall(call, problems);
     if (!resolved) continue;
+    // what the callee's data plane cannot enforce as declared (ambient: L7 rules sidecars bypass)
+    const problem = call.callee.namespace.dataPlane.checkCall(resolved);
+    if (problem) problems.push({ scope: call.caller.construct, message: problem });
     push(inbound, call.callee, resolved);
     push(outbound, call.caller, resolved);
   }

@@ -85,6 +85,7 @@ export class ArgoRolloutsRollout implements CanaryRollout {
       canarySubset: CANARY_SUBSET,
       canaryHeader: spec.canaryHeader,
       resilience: spec.resilience,
+      controller: 'Argo Rollouts',
     });
     const rollout = addRollout(scope, 'Rollout', {
       name: spec.name,

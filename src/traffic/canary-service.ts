@@ -180,7 +180,9 @@ export interface CanaryServiceProps {
  * PodDisruptionBudget when it runs more than one pod; a HorizontalPodAutoscaler with
  * `autoscaling`), and the routing of its namespace's data plane: with sidecars a DestinationRule
  * (Istio mutual TLS, circuit breaking, one subset per version) and a VirtualService (weights,
- * timeout, retries), all `networking.istio.io/v1`.
+ * timeout, retries), all `networking.istio.io/v1`; in ambient, where a waypoint is needed, a
+ * Gateway API HTTPRoute whose parent is the Service (weights, timeout), a Service per version and
+ * a DestinationRule per version Service (circuit breaking).
  *
  * With `analysis`, one Deployment runs the version being rolled out, and the controller's
  * resources replace the static split: a Flagger Canary and the HorizontalPodAutoscaler that holds
@@ -231,6 +233,18 @@ export class CanaryService extends Construct implements IMeshWorkload {
    */
   public readonly virtualService?: ApiObject;
 
+  /**
+   * The Gateway API HTTPRoute whose parent is the Service (GAMMA), in an ambient namespace whose
+   * waypoint routes it; undefined otherwise.
+   */
+  public readonly httpRoute?: ApiObject;
+
+  /**
+   * The DestinationRules: with sidecars the one of `destinationRule`; in ambient one per version
+   * Service the HTTPRoute sends to (or per Service Flagger creates), which the waypoint applies.
+   */
+  public readonly destinationRules: ApiObject[];
+
   /** The Flagger Canary, with `CanaryAnalysis.flagger()`. */
   public readonly flaggerCanary?: ApiObject;
 
@@ -268,6 +282,8 @@ export class CanaryService extends Construct implements IMeshWorkload {
     this.deployments = rendered.deployments;
     this.destinationRule = rendered.destinationRule;
     this.virtualService = rendered.virtualService;
+    this.httpRoute = rendered.httpRoute;
+    this.destinationRules = rendered.destinationRules ?? (rendered.destinationRule ? [rendered.destinationRule] : []);
     this.flaggerCanary = rendered.flaggerCanary;
     this.autoscaler = rendered.autoscaler;
     this.rollout = rendered.rollout;
@@ -283,7 +299,7 @@ export class CanaryService extends Construct implements IMeshWorkload {
       ports: [{ port: spec.port, targetPort: spec.targetPort, http: isHttpFamily(spec.protocol) }],
       owned: true,
       description: `service ${namespace.name}/${spec.name}`,
-      route: spec.resilience.budget,
+      route: rendered.budget ?? spec.resilience.budget,
     });
   }
 

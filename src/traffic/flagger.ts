@@ -1,7 +1,9 @@
-// Flagger (flagger.app/v1beta1 Canary) with the Istio provider. Flagger copies the target
-// Deployment into `<name>-primary`, creates the Services `<name>`, `<name>-primary` and
-// `<name>-canary`, and owns the DestinationRules and VirtualService (Flagger docs, "How it works"),
-// so none of those is emitted beside it.
+// Flagger (flagger.app/v1beta1 Canary) with the provider of the namespace's data plane: Istio's
+// with sidecars (`istioFlaggerRoute` below), Gateway API's in ambient (flagger-gateway-api.ts).
+// Flagger copies the target Deployment into `<name>-primary`, creates the Services `<name>`,
+// `<name>-primary` and `<name>-canary`, and owns the routes (the VirtualService and DestinationRules
+// with Istio's provider, the HTTPRoute with Gateway API's; Flagger docs, "How it works"), so none
+// of those is emitted beside it.
 //
 // The replica count lives in a HorizontalPodAutoscaler, where Flagger reads it without fighting
 // GitOps. Flagger scales the target Deployment to 0 once its `-primary` copy runs, and sizes the
@@ -19,14 +21,14 @@ import { Construct } from 'constructs';
 import { addAutoscaler } from './autoscaling';
 import { AnalysisEngine, checkControllerFits, FlaggerAnalysisOptions, ResolvedAnalysis, resolveAnalysis } from './canary-analysis';
 import { CanarySpec, CanarySpecInput, replicasOf } from './canary-spec';
-import { ResolvedCircuitBreaker, resolveCircuitBreaker } from './circuit-breaking';
+import { CircuitBreaker, ResolvedCircuitBreaker, resolveCircuitBreaker } from './circuit-breaking';
 import { AppProtocol } from './port-naming';
 import { RouteResilience } from './retries';
 import { CanaryRollout, RenderedCanary } from './rollout';
 import { addDisruptionBudget, addWorkload } from './workload';
 import {
-  Canary, CanarySpecAnalysisWebhooks, CanarySpecAnalysisWebhooksType, CanarySpecAutoscalerRefKind, CanarySpecProvider,
-  CanarySpecServiceTrafficPolicyTlsMode, CanarySpecTargetRefKind,
+  Canary, CanarySpecAnalysisMetrics, CanarySpecAnalysisWebhooks, CanarySpecAnalysisWebhooksType, CanarySpecAutoscalerRefKind,
+  CanarySpecProvider, CanarySpecService, CanarySpecServiceTrafficPolicyTlsMode, CanarySpecTargetRefKind,
 } from '../../imports/flagger.app';
 import { invalid } from '../common/validation';
 
@@ -44,10 +46,6 @@ export class FlaggerRollout implements CanaryRollout {
     const owned = 'Flagger owns the VirtualService (use Flagger\'s A/B testing or mirroring instead)';
     if (props.canaryHeader) throw invalid(scope, 'canaryHeader', props.canaryHeader, `cannot be combined with Flagger: ${owned}`);
     if (props.mirrorPercentage !== undefined) throw invalid(scope, 'mirrorPercentage', props.mirrorPercentage, `cannot be combined with Flagger: ${owned}`);
-    if (props.circuitBreaker?.maxConnections !== undefined) {
-      throw invalid(scope, 'circuitBreaker.maxConnections', props.circuitBreaker.maxConnections,
-        'cannot be passed to Flagger, whose Canary has no TCP connection pool; remove it or use CanaryAnalysis.argoRollouts()');
-    }
     if (spec.name.length > 55) {
       throw invalid(scope, 'name', spec.name,
         'is too long for Flagger, which creates the Services <name>-primary and <name>-canary (RFC 1123 labels of at most 63 characters); use at most 55 characters');
@@ -98,9 +96,18 @@ export class FlaggerRollout implements CanaryRollout {
       targetPort: spec.targetPort,
       portName: spec.portName,
       protocol: spec.protocol,
-      resilience: spec.resilience,
-      circuitBreaker,
       analysis,
+      route: spec.namespace.dataPlane.flaggerRoute(scope, {
+        name: spec.name,
+        namespace: spec.namespace.name,
+        labels: spec.labels,
+        port: spec.port,
+        protocol: spec.protocol,
+        resilience: spec.resilience,
+        circuitBreaker,
+        requestedCircuitBreaker: spec.circuitBreaker,
+        analysis,
+      }),
     });
     return { deployments: [deployment], autoscaler, flaggerCanary, selector: allPods };
   }
@@ -115,15 +122,72 @@ interface FlaggerCanaryOptions {
   readonly targetPort: number;
   readonly portName: string;
   readonly protocol: AppProtocol;
+  readonly analysis: ResolvedAnalysis;
+  /** The routing of the namespace's data plane. */
+  readonly route: FlaggerRoute;
+}
+
+/** What a data plane needs to know to route a Flagger Canary (data-plane/data-plane.ts `flaggerRoute`). */
+export interface FlaggerRouteSpec {
+  /** The Canary, target Deployment and apex Service name. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  readonly port: number;
+  readonly protocol: AppProtocol;
   readonly resilience: RouteResilience;
   readonly circuitBreaker: ResolvedCircuitBreaker;
+  /** The circuit breaker as the user gave it, for what a provider cannot pass on. */
+  readonly requestedCircuitBreaker?: CircuitBreaker;
   readonly analysis: ResolvedAnalysis;
 }
 
-/** The Canary: service, traffic policy and the analysis with Flagger's built-in Istio metrics. */
-function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryOptions): ApiObject {
+/** The data plane's part of a Canary: the provider, the routing fields of `service`, the metrics. */
+export interface FlaggerRoute {
+  readonly provider: CanarySpecProvider;
+  readonly service: Partial<CanarySpecService>;
+  readonly metrics: CanarySpecAnalysisMetrics[];
+}
+
+/**
+ * Flagger's Istio provider: Flagger writes the VirtualService (timeout, retries) and the
+ * DestinationRules (the Canary's traffic policy) and measures with its built-in Istio metrics.
+ */
+export function istioFlaggerRoute(scope: Construct, o: FlaggerRouteSpec): FlaggerRoute {
+  if (o.requestedCircuitBreaker?.maxConnections !== undefined) {
+    throw invalid(scope, 'circuitBreaker.maxConnections', o.requestedCircuitBreaker.maxConnections,
+      'cannot be passed to Flagger, whose Canary has no TCP connection pool; remove it or use CanaryAnalysis.argoRollouts()');
+  }
   const a = o.analysis;
   const cb = o.circuitBreaker;
+  return {
+    provider: CanarySpecProvider.ISTIO,
+    service: {
+      timeout: o.resilience.timeout,
+      retries: o.resilience.retries,
+      trafficPolicy: {
+        tls: { mode: CanarySpecServiceTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL },
+        // Flagger's Canary has no TCP connection pool: maxConnections cannot be passed on.
+        connectionPool: { http: { http1MaxPendingRequests: cb.http1MaxPendingRequests, http2MaxRequests: cb.http2MaxRequests } },
+        outlierDetection: {
+          consecutive5XxErrors: cb.consecutive5xxErrors,
+          interval: cb.interval,
+          baseEjectionTime: cb.baseEjectionTime,
+          maxEjectionPercent: cb.maxEjectionPercent,
+        },
+      },
+    },
+    // Flagger's built-in Istio metrics: the non-5xx percentage and the p99 duration in ms.
+    metrics: [
+      { name: 'request-success-rate', thresholdRange: { min: a.minSuccessRate }, interval: a.interval },
+      { name: 'request-duration', thresholdRange: { max: a.maxRequestDurationMs }, interval: a.interval },
+    ],
+  };
+}
+
+/** The Canary: service, the data plane's routing and the analysis. */
+function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryOptions): ApiObject {
+  const a = o.analysis;
   const webhooks: CanarySpecAnalysisWebhooks[] = [];
   if (a.loadTest) {
     webhooks.push({
@@ -141,7 +205,7 @@ function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryOptions)
   return new Canary(scope, id, {
     metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
     spec: {
-      provider: CanarySpecProvider.ISTIO,
+      provider: o.route.provider,
       metricsServer: a.metricsServer,
       targetRef: { apiVersion: 'apps/v1', kind: CanarySpecTargetRefKind.DEPLOYMENT, name: o.name },
       autoscalerRef: { apiVersion: 'autoscaling/v2', kind: CanarySpecAutoscalerRefKind.HORIZONTAL_POD_AUTOSCALER, name: o.name },
@@ -151,30 +215,14 @@ function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryOptions)
         targetPort: o.targetPort,
         portName: o.portName,
         appProtocol: o.protocol,
-        timeout: o.resilience.timeout,
-        retries: o.resilience.retries,
-        trafficPolicy: {
-          tls: { mode: CanarySpecServiceTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL },
-          // Flagger's Canary has no TCP connection pool: maxConnections cannot be passed on.
-          connectionPool: { http: { http1MaxPendingRequests: cb.http1MaxPendingRequests, http2MaxRequests: cb.http2MaxRequests } },
-          outlierDetection: {
-            consecutive5XxErrors: cb.consecutive5xxErrors,
-            interval: cb.interval,
-            baseEjectionTime: cb.baseEjectionTime,
-            maxEjectionPercent: cb.maxEjectionPercent,
-          },
-        },
+        ...o.route.service,
       },
       analysis: {
         interval: a.interval,
         threshold: a.threshold,
         stepWeight: a.stepWeight,
         maxWeight: a.maxWeight,
-        // Flagger's built-in Istio metrics: the non-5xx percentage and the p99 duration in ms.
-        metrics: [
-          { name: 'request-success-rate', thresholdRange: { min: a.minSuccessRate }, interval: a.interval },
-          { name: 'request-duration', thresholdRange: { max: a.maxRequestDurationMs }, interval: a.interval },
-        ],
+        metrics: o.route.metrics,
         webhooks: webhooks.length > 0 ? webhooks : undefined,
       },
     },

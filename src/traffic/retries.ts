@@ -65,7 +65,7 @@ const RETRY_ON_POLICIES = [
   'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
 ];
 
-const DEFAULT_ATTEMPTS = 2;
+export const DEFAULT_ATTEMPTS = 2;
 
 /**
  * Retries only requests the application never received: Envoy retries "connect-failure" on a
@@ -73,7 +73,7 @@ const DEFAULT_ATTEMPTS = 2;
  * while no byte was sent upstream (Envoy router docs, "x-envoy-retry-on"; retry_state_impl.cc).
  * Istio validates "reset-before-request" in a VirtualService since 1.23 (istio/istio#52032).
  */
-const SAFE_RETRY_ON = ['connect-failure', 'refused-stream', 'reset-before-request'];
+export const SAFE_RETRY_ON = ['connect-failure', 'refused-stream', 'reset-before-request'];
 
 /**
  * Policies under which Envoy retries an attempt that ran into its per-try timeout. The router resets

@@ -5,6 +5,7 @@ import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { CanarySpec, CanarySpecInput } from './canary-spec';
+import type { RouteBudget } from '../graph/model';
 
 /** What a rollout rendered, for the CanaryService's escape hatches. */
 export interface RenderedCanary {
@@ -12,12 +13,16 @@ export interface RenderedCanary {
   readonly deployments: kplus.Deployment[];
   readonly destinationRule?: ApiObject;
   readonly virtualService?: ApiObject;
+  readonly httpRoute?: ApiObject;
+  readonly destinationRules?: ApiObject[];
   readonly autoscaler?: ApiObject;
   readonly flaggerCanary?: ApiObject;
   readonly rollout?: ApiObject;
   readonly analysisTemplate?: ApiObject;
   /** Labels that select every pod of the service, whatever the controller renames. */
   readonly selector: Record<string, string>;
+  /** The timeout and retries the data plane applies, when they differ from what was asked for. */
+  readonly budget?: RouteBudget;
 }
 
 /** A way to roll out a CanaryService. */

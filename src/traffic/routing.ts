@@ -9,6 +9,7 @@ import { RouteResilience } from './retries';
 import {
   DestinationRule, DestinationRuleSpecTrafficPolicyTlsMode, VirtualService, VirtualServiceSpecHttp,
 } from '../../imports/networking.istio.io';
+import type { RouteBudget } from '../graph/model';
 
 /**
  * An exact match on an HTTP request header.
@@ -53,16 +54,29 @@ export interface RouteSpec {
   readonly canaryHeader?: HeaderMatch;
   readonly mirrorPercentage?: number;
   readonly resilience: RouteResilience;
+  /** The progressive-delivery controller that moves the weights, when one does ("Argo Rollouts"). */
+  readonly controller?: string;
+  /** The Service's port, for routes that need Services of their own (Gateway API's per-version backends). */
+  readonly servicePort?: { readonly port: number; readonly targetPort: number; readonly name: string };
+  /** Whether the user set the circuit breaker (otherwise its defaults apply). */
+  readonly explicitCircuitBreaker?: boolean;
 }
 
 /** The objects a route renders, for the CanaryService's escape hatches and Argo Rollouts. */
 export interface RenderedRoute {
-  readonly destinationRule: ApiObject;
-  readonly virtualService: ApiObject;
+  /** With Istio's API (sidecars). */
+  readonly destinationRule?: ApiObject;
+  readonly virtualService?: ApiObject;
+  /** With Gateway API (ambient): the HTTPRoute, the per-version Services and their DestinationRules. */
+  readonly httpRoute?: ApiObject;
+  readonly versionServices?: ApiObject[];
+  readonly destinationRules?: ApiObject[];
+  /** The timeout and retries the data plane applies, when they differ from what was asked for. */
+  readonly budget?: RouteBudget;
 }
 
 /** The DestinationRule and VirtualService of a route. */
-export function addIstioRoute(scope: Construct, route: RouteSpec): RenderedRoute {
+export function addIstioRoute(scope: Construct, route: RouteSpec): { destinationRule: ApiObject; virtualService: ApiObject } {
   return {
     destinationRule: addDestinationRule(scope, 'DestinationRule', route),
     virtualService: addVirtualService(scope, 'VirtualService', route),
@@ -73,29 +87,35 @@ export function addIstioRoute(scope: Construct, route: RouteSpec): RenderedRoute
  * The DestinationRule: Istio mutual TLS to every pod, circuit breaking, one subset per version.
  */
 function addDestinationRule(scope: Construct, id: string, o: RouteSpec): ApiObject {
-  const cb = o.circuitBreaker;
   return new DestinationRule(scope, id, {
     metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
     spec: {
       host: o.name,
       trafficPolicy: {
         tls: { mode: DestinationRuleSpecTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL },
-        connectionPool: {
-          tcp: { maxConnections: cb.maxConnections },
-          http: isHttpFamily(o.protocol)
-            ? { http1MaxPendingRequests: cb.http1MaxPendingRequests, http2MaxRequests: cb.http2MaxRequests }
-            : undefined,
-        },
-        outlierDetection: {
-          consecutive5XxErrors: cb.consecutive5xxErrors,
-          interval: cb.interval,
-          baseEjectionTime: cb.baseEjectionTime,
-          maxEjectionPercent: cb.maxEjectionPercent,
-        },
+        ...circuitBreakerPolicy(o.circuitBreaker, o.protocol),
       },
       subsets: o.subsets.map(s => ({ name: s.name, labels: s.labels })),
     },
   });
+}
+
+/** A DestinationRule's connection pool and outlier detection, from a circuit breaker. */
+export function circuitBreakerPolicy(cb: ResolvedCircuitBreaker, protocol: AppProtocol) {
+  return {
+    connectionPool: {
+      tcp: { maxConnections: cb.maxConnections },
+      http: isHttpFamily(protocol)
+        ? { http1MaxPendingRequests: cb.http1MaxPendingRequests, http2MaxRequests: cb.http2MaxRequests }
+        : undefined,
+    },
+    outlierDetection: {
+      consecutive5XxErrors: cb.consecutive5xxErrors,
+      interval: cb.interval,
+      baseEjectionTime: cb.baseEjectionTime,
+      maxEjectionPercent: cb.maxEjectionPercent,
+    },
+  };
 }
 
 /**

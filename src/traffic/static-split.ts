@@ -70,6 +70,8 @@ export class StaticSplit implements CanaryRollout {
       canaryHeader: spec.canaryHeader,
       mirrorPercentage: spec.mirrorPercentage,
       resilience: spec.resilience,
+      servicePort: { port: spec.port, targetPort: spec.targetPort, name: spec.portName },
+      explicitCircuitBreaker: spec.circuitBreaker !== undefined,
     });
     return { service, deployments, autoscaler, ...route, selector: { 'app.kubernetes.io/name': spec.name } };
   }

@@ -10,6 +10,9 @@ const POD_SECURITY_PREFIX = 'pod-security.kubernetes.io/';
 /** The Namespace's labels: the user's, checked, then the data plane's and Pod Security's. */
 export function namespaceLabels(scope: IConstruct, labels: Record<string, string> | undefined, dataPlane: DataPlaneRenderer,
   revision: string | undefined, level: PodSecurityLevel): Record<string, string> {
+  // a revision the data plane refuses on its own (ambient has no sidecar injection to pin)
+  const revisionProblem = revision === undefined ? undefined : dataPlane.labelConflict({}, revision);
+  if (revisionProblem) throw invalid(scope, 'revision', revision, revisionProblem);
   const given = checkLabels(scope, 'labels', labels ?? {}, true);
   const podSecurity = Object.keys(given).find(k => k.startsWith(POD_SECURITY_PREFIX));
   const problem = podSecurity ? `set ${podSecurity} with the 'podSecurity' prop` : dataPlane.labelConflict(given, revision);

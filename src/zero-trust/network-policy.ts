@@ -6,6 +6,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s, Namespace } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import type { CallProxy, PodGroup } from '../data-plane/data-plane';
 import type { MeshModel, WorkloadIntent } from '../graph/model';
 import type { ResolvedCall } from '../graph/resolve';
 
@@ -17,7 +18,12 @@ export function namespacePeer(namespace: string, policyNamespace: string): k8s.N
 
 /** A workload's pods as a NetworkPolicy peer. */
 export function workloadPeer(workload: WorkloadIntent, policyNamespace: string): k8s.NetworkPolicyPeer {
-  return { ...namespacePeer(workload.namespace.name, policyNamespace), podSelector: { matchLabels: { ...workload.selector } } };
+  return podsPeer({ namespace: workload.namespace.name, selector: workload.selector }, policyNamespace);
+}
+
+/** Some pods of a namespace as a NetworkPolicy peer. */
+export function podsPeer(pods: PodGroup, policyNamespace: string): k8s.NetworkPolicyPeer {
+  return { ...namespacePeer(pods.namespace, policyNamespace), podSelector: { matchLabels: { ...pods.selector } } };
 }
 
 export function tcpPorts(ports: number[]): k8s.NetworkPolicyPort[] {
@@ -46,16 +52,28 @@ function inboundPorts(call: ResolvedCall): number[] {
   return call.callee.namespace.dataPlane.inboundPorts(call);
 }
 
+/** The proxy a call passes through (ambient's waypoint), as the callee's data plane says. */
+function proxyOf(call: ResolvedCall): CallProxy | undefined {
+  return call.callee.namespace.dataPlane.proxyOf(call);
+}
+
 /**
  * The NetworkPolicy of one workload of the graph, named after it: ingress from the pods of each
- * caller on the ports the call arrives on, egress to the pods of each callee likewise.
+ * caller on the ports the call arrives on, egress to the pods of each callee likewise. A call
+ * through a proxy (a waypoint) leaves the caller for the proxy's pods and reaches the callee from them.
  */
 export function addWorkloadNetworkPolicy(scope: Construct, id: string, workload: WorkloadIntent, model: MeshModel): ApiObject {
   const namespace = workload.namespace.name;
-  const ingress = () => dedupe(model.resolved().inbound(workload).map(call =>
-    ({ from: [workloadPeer(call.caller, namespace)], ports: tcpPorts(inboundPorts(call)) })));
-  const egress = () => dedupe(model.resolved().outbound(workload).map(call =>
-    ({ to: [workloadPeer(call.callee, namespace)], ports: tcpPorts(inboundPorts(call)) })));
+  const ingress = () => dedupe(model.resolved().inbound(workload).map(call => {
+    const proxy = proxyOf(call);
+    return { from: [proxy ? podsPeer(proxy.pods, namespace) : workloadPeer(call.caller, namespace)], ports: tcpPorts(inboundPorts(call)) };
+  }));
+  const egress = () => dedupe(model.resolved().outbound(workload).map(call => {
+    const proxy = proxyOf(call);
+    return proxy
+      ? { to: [podsPeer(proxy.pods, namespace)], ports: tcpPorts(proxy.ports) }
+      : { to: [workloadPeer(call.callee, namespace)], ports: tcpPorts(inboundPorts(call)) };
+  }));
   return new k8s.KubeNetworkPolicy(scope, id, {
     metadata: { name: workloadObjectName(workload), namespace },
     spec: {
@@ -74,13 +92,13 @@ export function workloadObjectName(workload: WorkloadIntent): string {
   return workload.serviceName ?? workload.serviceAccountName;
 }
 
-function dedupe<T>(rules: T[]): T[] {
+export function dedupe<T>(rules: T[]): T[] {
   const list = new RuleList<T>();
   rules.forEach(r => list.add(r));
   return list.all;
 }
 
-function nonEmpty<T>(list: T[]): T[] | undefined {
+export function nonEmpty<T>(list: T[]): T[] | undefined {
   return list.length > 0 ? list : undefined;
 }
 

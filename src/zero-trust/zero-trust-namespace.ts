@@ -82,7 +82,9 @@ export interface ZeroTrustNamespaceProps {
   readonly name: string;
 
   /**
-   * The data plane of the namespace's pods.
+   * The data plane of the namespace's pods: sidecars, or `DataPlane.ambient()` (ztunnel, and a
+   * waypoint where L7 is needed; no sidecar, so no `revision`). The service graph writes the
+   * policies of either.
    *
    * @default DataPlane.sidecar() (the strategy's)
    */
@@ -374,6 +376,7 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       egress: { meshHosts: [], externalHosts: [] },
       namedNamespaces: [],
       namedServiceAccounts: [],
+      allowRules: [],
     };
     MeshModel.of(this).addNamespace(this.intent);
 
@@ -390,8 +393,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       ports: tcpPorts([e.port]),
     })));
     this.defaultDenyNetworkPolicy = this.networkPolicies.defaultDeny;
-    // Kubelet probes need no rule: Istio rewrites them to the sidecar agent, and a NetworkPolicy
-    // never blocks a pod's own node (Kubernetes docs, "Network Policies").
+    // what the data plane itself must let in (ambient: kubelet probes from ztunnel's link-local address)
+    dataPlane.namespaceIngress(this.intent).forEach(rule => this.networkPolicies.addIngress(rule));
     const gateways = this.checkRootNamespaceGateways(props);
     if (gateways) {
       this.networkPolicies.addIngress({ from: [{ ...namespacePeer(this.rootNamespace, namespace), podSelector: istioLabelSelector(gateways) }] });
@@ -443,7 +446,10 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       namespace: this.name,
       rules: () => this.authorizationRules.all,
     });
-    this.networkPolicies.addIngress({ from: [source.peer], ...ports ? { ports: tcpPorts(ports) } : {} });
+    const inboundPorts = ports && this.dataPlane._renderer.namespaceInboundPorts(ports);
+    this.networkPolicies.addIngress({ from: [source.peer], ...inboundPorts ? { ports: tcpPorts(inboundPorts) } : {} });
+    this.intent.allowRules!.push({ rule, peer: source.peer, ports });
+    this.dataPlane._renderer.renderAllowRule(this.intent);
     MeshModel.of(this).changed();
   }
 
@@ -540,7 +546,8 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
       throw invalid(this, method, describe(destination, options), 'the same allow rule was added twice; remove one of the calls');
     }
     this.egressDeclarations.add(key);
-    this.networkPolicies.addEgress({ to: [namespacePeer(namespace, this.name)], ...ports ? { ports: tcpPorts(ports) } : {} });
+    const wirePorts = ports && this.dataPlane._renderer.namespaceOutboundPorts(ports);
+    this.networkPolicies.addEgress({ to: [namespacePeer(namespace, this.name)], ...wirePorts ? { ports: tcpPorts(wirePorts) } : {} });
     if (!this.intent.egress.meshHosts.includes(host)) this.intent.egress.meshHosts.push(host);
     this.nameNamespace(`${method} namespace`, namespace);
   }

@@ -1,5 +1,6 @@
 // The evaluators the service-graph tests rely on, each checked on hand-made cases whose outcome the
 // upstream documentation states.
+import { callPath, HBONE_PORT, inAmbient, waypointAuthorize, waypointFor, waypointPrincipal, ztunnelAuthorize } from './semantics/ambient';
 import { authorize, stringMatch } from './semantics/istio-authorization';
 import { selects } from './semantics/labels';
 import { connects } from './semantics/network-policy';
@@ -146,5 +147,106 @@ describe('Sidecar scope', () => {
     expect(sees(sidecars, proxy, 'db.other.svc.cluster.local', 'other')).toBe(false);
     const twice = [sidecar('shop', ['./*'], { app: 'web' }, 'a'), sidecar('shop', ['./*'], { tier: 'front' }, 'b')];
     expect(() => effectiveSidecar(twice, { namespace: 'shop', labels: { app: 'web', tier: 'front' } })).toThrow('IST0110');
+  });
+});
+
+describe('Istio ambient (ztunnel, waypoints, HBONE)', () => {
+  const ns = (name: string, labels: Record<string, string>) => ({ kind: 'Namespace', metadata: { name, labels } });
+  const gateway = (namespace: string, name = 'waypoint', handles?: string) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name, namespace, ...handles ? { labels: { 'istio.io/waypoint-for': handles } } : {} },
+    spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+  });
+  const service = (namespace: string, name: string, labels?: Record<string, string>) => ({ kind: 'Service', metadata: { name, namespace, ...labels ? { labels } : {} } });
+  const get = { ...fromFrontend, method: 'GET', path: '/' };
+
+  test('ztunnel: L4 rules apply; an ALLOW rule with HTTP attributes never matches, a DENY rule is enforced without them', () => {
+    const l4 = policy('shop', { selector: { matchLabels: { app: 'web' } }, rules: [{ from: [{ source: { principals: [fromFrontend.principal] } }], to: [{ operation: { ports: ['8080'] } }] }] });
+    expect(ztunnelAuthorize([l4], web, get)).toBe(true);
+    expect(ztunnelAuthorize([l4], web, { ...get, port: 9090 })).toBe(false);
+    const l7 = policy('shop', { selector: { matchLabels: { app: 'web' } }, rules: [{ from: [{ source: { principals: [fromFrontend.principal] } }], to: [{ operation: { methods: ['GET'] } }] }] });
+    // the same caller, a GET: still denied, since ztunnel sees no method (fails closed)
+    expect(ztunnelAuthorize([l7], web, get)).toBe(false);
+    const deny = policy('shop', { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['frontend'] } }], to: [{ operation: { methods: ['DELETE'] } }] }] });
+    expect(ztunnelAuthorize([deny], web, get)).toBe(false);
+  });
+
+  test('ztunnel ignores policies with targetRefs; the waypoint applies only those', () => {
+    const onService = policy('shop', { targetRefs: [{ group: '', kind: 'Service', name: 'web' }], rules: [{ to: [{ operation: { methods: ['POST'] } }] }] });
+    expect(ztunnelAuthorize([onService], web, get)).toBe(true);
+    const waypoint = { namespace: 'shop', gateway: 'waypoint' };
+    expect(waypointAuthorize([onService], waypoint, 'web', get)).toBe(false);
+    expect(waypointAuthorize([onService], waypoint, 'web', { ...get, method: 'POST' })).toBe(true);
+    // another Service of the same waypoint: the policy does not apply to it
+    expect(waypointAuthorize([onService], waypoint, 'cart', get)).toBe(true);
+    // namespace-wide and selector policies are ztunnel's, never the waypoint's
+    expect(waypointAuthorize([policy('shop', {}), policy('shop', { selector: { matchLabels: { app: 'web' } } })], waypoint, 'web', get)).toBe(true);
+  });
+
+  test('waypoint: a Gateway policy applies to all its Services, and an empty one denies what no other ALLOW admits', () => {
+    const waypoint = { namespace: 'shop', gateway: 'waypoint' };
+    const denyAll = policy('shop', { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }] }, 'gw');
+    const allowWeb = policy('shop', { targetRefs: [{ group: '', kind: 'Service', name: 'web' }], rules: [{ from: [{ source: { principals: [fromFrontend.principal] } }] }] }, 'web');
+    expect(waypointAuthorize([denyAll], waypoint, 'web', get)).toBe(false);
+    expect(waypointAuthorize([denyAll, allowWeb], waypoint, 'web', get)).toBe(true);
+    expect(waypointAuthorize([denyAll, allowWeb], waypoint, 'cart', get)).toBe(false);
+    expect(waypointAuthorize([denyAll, allowWeb], { namespace: 'shop', gateway: 'other' }, 'cart', get)).toBe(true);
+    const classWide = policy('istio-system', { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'istio-waypoint' }] });
+    expect(waypointAuthorize([classWide], waypoint, 'web', get)).toBe(false);
+  });
+
+  test('which waypoint a Service uses: its own label, else its namespace\'s, naming a Gateway of class istio-waypoint for service traffic', () => {
+    const docs = [ns('shop', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' }), gateway('shop'), gateway('shop', 'pods', 'workload'),
+      service('shop', 'cart', { 'istio.io/use-waypoint': 'none' }), service('shop', 'stock', { 'istio.io/use-waypoint': 'pods' })];
+    expect(inAmbient(docs, 'shop')).toBe(true);
+    expect(inAmbient(docs, 'other')).toBe(false);
+    expect(waypointFor(docs, 'shop', 'web')).toEqual({ namespace: 'shop', gateway: 'waypoint' });
+    expect(waypointFor(docs, 'shop', 'cart')).toBeUndefined();
+    // a waypoint for workload traffic does not carry traffic to Services
+    expect(waypointFor(docs, 'shop', 'stock')).toBeUndefined();
+    expect(waypointFor([ns('shop', { 'istio.io/use-waypoint': 'waypoint' })], 'shop', 'web')).toBeUndefined();
+    expect(waypointPrincipal({ namespace: 'shop', gateway: 'waypoint' })).toBe('cluster.local/ns/shop/sa/waypoint');
+  });
+
+  test('the path of a call: HBONE to 15008 wherever ztunnel is involved, through the waypoint only from ztunnel', () => {
+    const docs = [ns('shop', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' }), gateway('shop'),
+      ns('edge', { 'istio.io/dataplane-mode': 'ambient' }), ns('legacy', { 'istio-injection': 'enabled' })];
+    const end = (namespace: string, app: string) => ({ namespace, labels: { app }, principal: `cluster.local/ns/${namespace}/sa/${app}` });
+    const viaWaypoint = callPath(docs, end('edge', 'web'), end('shop', 'cart'), 'cart', 8080);
+    expect(viaWaypoint.enforcement).toBe('waypoint+ztunnel');
+    expect(viaWaypoint.hops.map(h => [h.from.labels, h.to.labels, h.port])).toEqual([
+      [{ app: 'web' }, { 'gateway.networking.k8s.io/gateway-name': 'waypoint' }, HBONE_PORT],
+      [{ 'gateway.networking.k8s.io/gateway-name': 'waypoint' }, { app: 'cart' }, HBONE_PORT],
+    ]);
+    // a sidecar bypasses the waypoint, with HBONE straight to the pod
+    expect(callPath(docs, end('legacy', 'batch'), end('shop', 'cart'), 'cart', 8080)).toEqual({
+      hops: [{ from: end('legacy', 'batch'), to: end('shop', 'cart'), port: HBONE_PORT }], enforcement: 'ztunnel',
+    });
+    // ztunnel to a sidecar: HBONE to the sidecar, which enforces everything
+    expect(callPath(docs, end('edge', 'web'), end('legacy', 'batch'), 'batch', 8080).hops[0].port).toBe(HBONE_PORT);
+    expect(callPath(docs, end('edge', 'web'), end('legacy', 'batch'), 'batch', 8080).enforcement).toBe('sidecar');
+    // sidecar to sidecar: the container port
+    expect(callPath(docs, end('legacy', 'a'), end('legacy', 'b'), 'b', 8080).hops[0].port).toBe(8080);
+    // an ingress gateway goes through the waypoint only where istio.io/ingress-use-waypoint says so
+    const gw = { ...end('istio-system', 'ingressgateway'), ingressGateway: true };
+    expect(callPath(docs, gw, end('shop', 'cart'), 'cart', 8080).waypoint).toBeUndefined();
+    const asked = [...docs, service('shop', 'cart', { 'istio.io/ingress-use-waypoint': 'true' })];
+    expect(callPath(asked, gw, end('shop', 'cart'), 'cart', 8080).waypoint).toEqual({ namespace: 'shop', gateway: 'waypoint' });
+    const namespaceWide = [ns('shop', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint', 'istio.io/ingress-use-waypoint': 'True' }), gateway('shop')];
+    expect(callPath(namespaceWide, gw, end('shop', 'cart'), 'cart', 8080).enforcement).toBe('waypoint+ztunnel');
+  });
+
+  test('NetworkPolicy: a port list without 15008 blocks HBONE; kubelet probes come from 169.254.7.127', () => {
+    const np = (spec: any) => ({ kind: 'NetworkPolicy', metadata: { name: 'np', namespace: 'shop' }, spec });
+    const onlyApp = np({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 8080, protocol: 'TCP' }] }] });
+    const pod = { namespace: 'shop', labels: { app: 'web' } };
+    const client = { namespace: 'edge', labels: { app: 'x' } };
+    expect(connects([onlyApp], { from: client, to: pod, port: HBONE_PORT })).toBe(false);
+    const withHbone = np({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 8080, protocol: 'TCP' }, { port: 15008, protocol: 'TCP' }] }] });
+    expect(connects([withHbone], { from: client, to: pod, port: HBONE_PORT })).toBe(true);
+    const probes = np({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '169.254.7.127/32' } }] }] });
+    expect(connects([probes], { from: { namespace: '', labels: {}, ip: '169.254.7.127' }, to: pod, port: 8080 })).toBe(true);
+    expect(connects([probes], { from: { namespace: 'edge', labels: {}, ip: '10.0.0.9' }, to: pod, port: 8080 })).toBe(false);
   });
 });

@@ -36,7 +36,11 @@ export interface Workload {
 
 /** Whether the workload's proxy lets the request in. */
 export function authorize(policies: any[], workload: Workload, request: AuthorizationRequest, rootNamespace = 'istio-system'): boolean {
-  const applicable = policies.filter(p => p.kind === 'AuthorizationPolicy' && applies(p, workload, rootNamespace));
+  return evaluate(policies.filter(p => p.kind === 'AuthorizationPolicy' && applies(p, workload, rootNamespace)), request);
+}
+
+/** The decision of the policies that apply to a proxy: DENY first, then any ALLOW, if some ALLOW applies. */
+export function evaluate(applicable: any[], request: AuthorizationRequest): boolean {
   const action = (p: any) => p.spec?.action ?? 'ALLOW';
   if (applicable.some(p => action(p) === 'DENY' && policyMatches(p, request, true))) return false;
   const allows = applicable.filter(p => action(p) === 'ALLOW');
