@@ -1,6 +1,7 @@
 // The model of the mesh: what the constructs of one app declare, recorded as intents (namespaces,
 // workloads, calls), resolved once per synth (resolve.ts) and turned into objects by the renderers of
 // each namespace's data plane. Constructs record; they do not render each other's objects. Internal.
+import type { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { unknownNames } from './names';
 import { Problem, resolveMesh, ResolvedMesh } from './resolve';
@@ -9,6 +10,9 @@ import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE } from '.
 import { invalidMessage } from '../common/validation';
 import type { DataPlaneRenderer } from '../data-plane/data-plane';
 import { SidecarDataPlane } from '../data-plane/sidecar';
+import type { AnalysisEngine } from '../traffic/canary-analysis';
+import type { RetryPolicy, RouteResilience } from '../traffic/retries';
+import type { RouteSpec } from '../traffic/routing';
 
 /** A namespace the app creates (managed) or names as existing elsewhere. */
 export interface NamespaceIntent {
@@ -94,6 +98,44 @@ export interface WorkloadIntent {
   readonly description: string;
   /** The route to its Service, when the app writes one. */
   route?: RouteBudget;
+  /** How mesh callers are routed to its Service, when the app writes the route (a CanaryService). */
+  routing?: WorkloadRouting;
+}
+
+/**
+ * How the mesh routes callers to a workload's Service: what a gateway that routes to the same
+ * Service must carry too, or its requests skip the weights (issue 18).
+ */
+export interface WorkloadRouting {
+  /** The controller that moves the weights; undefined for the app's own static split. */
+  readonly engine?: AnalysisEngine;
+  /** The route the data plane renders for mesh callers; undefined with Flagger, which writes its own. */
+  readonly route?: RouteSpec;
+  /** The route's timeout and retries, resolved. */
+  readonly resilience: RouteResilience;
+  /** The timeout and retries as given, for a gateway route that overrides one of them. */
+  readonly timeout?: Duration;
+  readonly retries?: RetryPolicy;
+}
+
+/**
+ * A route from a gateway to a workload, recorded so that the workload's progressive-delivery
+ * controller moves the gateway's weights too (Flagger's `service.gateways`, Argo Rollouts'
+ * `virtualServices`).
+ */
+export interface GatewayRouteIntent {
+  /** The construct that routes (a MeshIngress). */
+  readonly construct: IConstruct;
+  readonly callee: WorkloadIntent;
+  /** The Istio Gateway as a VirtualService names it, `<namespace>/<name>`. */
+  readonly gateway: string;
+  /** The host users call. */
+  readonly host: string;
+  /**
+   * The VirtualService that holds the route and the names of its routes that a controller weights;
+   * undefined when the controller writes the route itself (Flagger).
+   */
+  readonly virtualService?: { readonly name: string; readonly namespace: string; readonly routes: string[] };
 }
 
 /** A declared call. */
@@ -133,6 +175,8 @@ export class MeshModel {
   public readonly namespaces = new Map<string, NamespaceIntent>();
   public readonly workloads: WorkloadIntent[] = [];
   public readonly calls: CallIntent[] = [];
+  /** Routes of gateways to workloads, in declaration order. */
+  public readonly gatewayRoutes: GatewayRouteIntent[] = [];
   /** The most tries one request may cause at a service, along any call chain. */
   public maxTriesPerRequest = DEFAULT_MAX_TRIES;
 
@@ -197,6 +241,17 @@ export class MeshModel {
     this.changed();
     this.render(call.callee);
     this.render(call.caller);
+  }
+
+  /** Records a route of a gateway to a workload. */
+  public addGatewayRoute(route: GatewayRouteIntent): void {
+    this.gatewayRoutes.push(route);
+    this.changed();
+  }
+
+  /** The gateway routes to the workload that `construct` declared. */
+  public gatewayRoutesTo(construct: IConstruct): GatewayRouteIntent[] {
+    return this.gatewayRoutes.filter(r => r.callee.construct === construct);
   }
 
   /**

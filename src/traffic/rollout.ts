@@ -5,6 +5,7 @@ import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { CanarySpec, CanarySpecInput } from './canary-spec';
+import type { RouteSpec } from './routing';
 
 /** What a rollout rendered, for the CanaryService's escape hatches. */
 export interface RenderedCanary {
@@ -18,6 +19,8 @@ export interface RenderedCanary {
   readonly analysisTemplate?: ApiObject;
   /** Labels that select every pod of the service, whatever the controller renames. */
   readonly selector: Record<string, string>;
+  /** The route asked of the data plane; undefined when the controller writes the route (Flagger). */
+  readonly routeSpec?: RouteSpec;
 }
 
 /** A way to roll out a CanaryService. */
