@@ -5,6 +5,7 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { duplicateObjects } from '../gitops/unique-objects';
+import { gatewayRouteProblems } from '../ingress/gateway-route-check';
 
 /** An API object of the app, rendered as it will be written. */
 export interface RenderedObject {
@@ -17,7 +18,7 @@ export interface RenderedObject {
 export type AppCheck = (objects: RenderedObject[], root: IConstruct) => string[];
 
 /** The checks, in the order they run. */
-const CHECKS: AppCheck[] = [duplicateObjects];
+const CHECKS: AppCheck[] = [duplicateObjects, gatewayRouteProblems];
 
 const enabled = new WeakSet<IConstruct>();
 const rendered = new WeakMap<IConstruct, RenderedObject[]>();
