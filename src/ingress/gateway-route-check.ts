@@ -99,7 +99,9 @@ function meshSplits(objects: RenderedObject[]): Map<string, Split> {
           splits.set(host, {
             object: o,
             by: 'service',
-            weights: new Map(refs.map((r: any) => [serviceFqdn(r.name, r.namespace ?? namespace), total === 0 ? 0 : Math.round((r.weight ?? 1) * 100 / total)])),
+            weights: new Map(refs.map((r: any) => [
+              serviceFqdn(r.name, r.namespace ?? namespace), total === 0 ? 0 : Math.round((r.weight ?? 1) * 100 / total),
+            ])),
           });
         }
       }

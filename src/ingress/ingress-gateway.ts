@@ -2,11 +2,11 @@
 // the pod port behind one of them), the pod labels its Gateway selects, and the identity it calls
 // the mesh with.
 import { IConstruct } from 'constructs';
+import { ISTIO_NAMESPACE } from '../common/istio';
+import { checkDnsLabel, checkLabels, checkPort, checkServiceAccountName, invalid } from '../common/validation';
 import type { IstioGatewayPort } from '../control-plane/gateway';
 import type { IstioControlPlane } from '../control-plane/istio-control-plane';
 import { GatewayKind, ResolvedPort, resolveGateway } from '../control-plane/resolve-gateway';
-import { ISTIO_NAMESPACE } from '../common/istio';
-import { checkDnsLabel, checkLabels, checkPort, checkServiceAccountName, invalid } from '../common/validation';
 
 /**
  * An ingress gateway deployed by other means (Istio's `gateway` Helm chart, another install).

@@ -174,7 +174,9 @@ function addRollout(scope: Construct, id: string, o: ArgoRolloutOptions): ApiObj
             istio: {
               // the routes of gateways to the service too, or their users skip the weights (issue 18):
               // Argo Rollouts sets the weights of every route listed
-              virtualService: Lazy.any({ produce: () => gatewayVirtualServices(scope, o.namespace).length > 0 ? undefined : { name: o.name, routes: [o.route] } }),
+              virtualService: Lazy.any({
+                produce: () => gatewayVirtualServices(scope, o.namespace).length > 0 ? undefined : { name: o.name, routes: [o.route] },
+              }),
               virtualServices: Lazy.any({
                 produce: () => {
                   const gateways = gatewayVirtualServices(scope, o.namespace);
