@@ -3,9 +3,11 @@ import { App, AppProps } from 'cdk8s';
 import { referenceApp } from './app';
 import { argoCdApp } from './argo-cd';
 import { fluxApp } from './flux';
+import { gatewayApiApp } from './gateway-api';
 
 export const EXAMPLES: Array<[string, (props: AppProps) => App]> = [
   ['reference', referenceApp],
   ['argo-cd', argoCdApp],
   ['flux', fluxApp],
+  ['gateway-api', gatewayApiApp],
 ];
