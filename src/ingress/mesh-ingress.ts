@@ -173,8 +173,10 @@ export class MeshIngress extends Construct {
       throw invalid(this, 'route service', service?.node?.path,
         'is not a service of this app\'s service graph; use a CanaryService, or MeshWorkload.fromService() for a service deployed by other means');
     }
-    claimHost(this, this.renderer.sharedGateway, host);
-    const route = this.routes.add(this, host, target, options, r => this.renderer.checkRoute(this, r));
+    const route = this.routes.add(this, host, target, options, r => {
+      this.renderer.checkRoute(this, r);
+      claimHost(this, this.renderer.sharedGateway, r.host);
+    });
     model.addGatewayRoute({ construct: this, callee: target, ...this.renderer.addRoute(this, route) });
 
     const call: CallOptions = {

@@ -188,6 +188,21 @@ describe('MeshIngress (Istio API)', () => {
     expect(reach('payments', 'payment-service', 8080, '/')).toEqual([[false, false], [false, false]]);
   });
 
+  test('a service deployed by other means: a route to its Service, the library\'s default retries, no timeout', () => {
+    const { app, ingressChart, namespaces } = shop();
+    const legacy = MeshWorkload.fromService(ingressChart, 'legacy', { namespace: namespaces.orders, serviceName: 'legacy', port: 80, targetPort: 8000 });
+    const ingress = new MeshIngress(ingressChart, 'shop', { name: 'shop', tls: IngressTls.fromSecret('shop-tls') });
+    ingress.route('legacy.example.com', legacy);
+    const docs = synthAll(app);
+    expect(findOne(docs, 'VirtualService', 'shop-legacy-example-com').spec.http).toEqual([{
+      name: 'legacy',
+      match: [{ uri: { prefix: '/' } }],
+      route: [{ destination: { host: 'legacy.orders.svc.cluster.local', port: { number: 80 } } }],
+      retries: { attempts: 2, retryOn: 'connect-failure,refused-stream,reset-before-request' },
+    }]);
+    expect(findOne(docs, 'AuthorizationPolicy', 'legacy').spec.rules[0].to).toEqual([{ operation: { ports: ['8000'] } }]);
+  });
+
   test('a gateway caller the app declared is reused, and the same call is not declared twice', () => {
     const { app, ingressChart, web } = shop();
     MeshWorkload.ingressGateway(ingressChart, 'gateway').calls(web, { ports: [8080] });
