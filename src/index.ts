@@ -70,6 +70,11 @@ export { IngressTls } from './ingress/ingress-tls';
 export type { CertManagerTlsOptions } from './ingress/ingress-tls';
 export * from './ingress/mesh-ingress';
 
+// Mesh analysis, at every synth and as `cdk8s-mesh analyze`
+export * from './analysis/analysis-level';
+export * from './analysis/analysis-message';
+export * from './analysis/mesh-analysis';
+
 // GitOps delivery
 export * from './gitops/atomic-synth';
 export * from './gitops/sync-waves';

@@ -1,5 +1,6 @@
 // The package works in someone else's app: pack it, install the tarball into a fresh cdk8s
-// TypeScript app, compile a small chart that uses the public API only, and synthesize it.
+// TypeScript app, compile a small chart that uses the public API only, synthesize it, and run the
+// package's `cdk8s-mesh analyze` command.
 // The install resolves the peer dependencies from the npm registry, as a user's install does: an
 // `--offline` install would need registry metadata (packuments) that `npm ci` never caches, so it
 // passes only on a machine whose npm cache happens to be warm.
@@ -28,6 +29,8 @@ test('a fresh cdk8s app installs the packed tarball and synthesizes with the pub
   const tarball = path.join(work, run('npm', ['pack', '--pack-destination', work, '--silent'], ROOT).trim().split('\n').pop()!);
   const packed = run('tar', ['tzf', tarball], work).split('\n');
   expect(packed).toContain('package/lib/src/index.d.ts');
+  // the cdk8s-mesh command, the compiled CLI it runs and the YAML parser it bundles
+  expect(packed).toEqual(expect.arrayContaining(['package/bin/cdk8s-mesh', 'package/lib/src/cli/main.js', 'package/node_modules/yaml/package.json']));
   expect(packed.filter(f => /^package\/(src|test|examples|imports)\//.test(f))).toEqual([]);
 
   // AND a throwaway app that depends on it and on its peer dependencies, nothing else
@@ -69,6 +72,22 @@ test('a fresh cdk8s app installs the packed tarball and synthesizes with the pub
   expect(docs.map(d => `${d.apiVersion} ${d.kind}`)).toEqual(expect.arrayContaining([
     'security.istio.io/v1 PeerAuthentication', 'apps/v1 Deployment', 'networking.istio.io/v1 VirtualService',
   ]));
-  // peer dependencies resolved to the app's single copies, not to copies inside the package
-  expect(fs.existsSync(path.join(app, 'node_modules', 'cdk8s-mesh', 'node_modules'))).toBe(false);
+  // peer dependencies resolved to the app's single copies, not to copies inside the package, which
+  // brings only its bundled YAML parser
+  expect(fs.readdirSync(path.join(app, 'node_modules', 'cdk8s-mesh', 'node_modules')).filter(d => d !== '.bin')).toEqual(['yaml']);
+
+  // AND `npx cdk8s-mesh analyze` runs from the installed package, on what the app wrote and on a file of its own
+  fs.writeFileSync(path.join(app, 'route.yaml'), [
+    'apiVersion: networking.istio.io/v1', 'kind: VirtualService', 'metadata:', '  name: reviews', 'spec:', '  hosts: [reviews]',
+    '  http:', '  - route:', '    - destination:', '        host: reviews', '',
+  ].join('\n'));
+  expect(run('npx', ['--no-install', 'cdk8s-mesh', 'analyze', '--output-threshold', 'Error', 'dist'], app)).toBe('\n');
+  let failed: any;
+  try {
+    run('npx', ['--no-install', 'cdk8s-mesh', 'analyze', 'route.yaml'], app);
+  } catch (e) {
+    failed = e;
+  }
+  expect(failed?.status).toBe(79);
+  expect(failed?.stdout).toBe('Error [IST0101] (VirtualService default/reviews route.yaml:10) Referenced host not found: "reviews"\n');
 }, 300_000);

@@ -4,8 +4,7 @@
 // once per app by the first construct of this library. Internal.
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { duplicateObjects } from '../gitops/unique-objects';
-import { gatewayRouteProblems } from '../ingress/gateway-route-check';
+import { meshAnalysisCheck } from '../analysis/_app';
 
 /** An API object of the app, rendered as it will be written. */
 export interface RenderedObject {
@@ -17,8 +16,8 @@ export interface RenderedObject {
 /** A check of the whole app: one message per problem, empty when there is none. */
 export type AppCheck = (objects: RenderedObject[], root: IConstruct) => string[];
 
-/** The checks, in the order they run. */
-const CHECKS: AppCheck[] = [duplicateObjects, gatewayRouteProblems];
+/** The checks, in the order they run: the mesh analysis (src/analysis), duplicate objects included. */
+const CHECKS: AppCheck[] = [meshAnalysisCheck];
 
 const enabled = new WeakSet<IConstruct>();
 const rendered = new WeakMap<IConstruct, RenderedObject[]>();

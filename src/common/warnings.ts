@@ -65,6 +65,23 @@ export class MeshWarnings {
     return scope.node.findAll().flatMap(c => handles.get(c)?.list ?? []);
   }
 
+  /**
+   * Reports the warnings of a whole-app check (the mesh analysis), each under the mode of its
+   * construct: printed once per app (PRINT), returned as errors (ERROR), or left to the check's own
+   * API (COLLECT). Returns the errors.
+   *
+   * @internal
+   */
+  public static _reportAppWarnings(warnings: Array<{ readonly scope: IConstruct; readonly line: string }>): string[] {
+    const errors: string[] = [];
+    for (const { scope, line } of warnings) {
+      const mode = modeOf(scope);
+      if (mode === WarningMode.ERROR) errors.push(`warning treated as an error (WarningMode.ERROR): ${line}`);
+      if (mode === WarningMode.PRINT) printOnce(scope.node.root, `[cdk8s-mesh] ${line}`);
+    }
+    return errors;
+  }
+
   private readonly messages: string[] = [];
 
   private constructor(private readonly scope: IConstruct) {}
@@ -88,39 +105,40 @@ export class MeshWarnings {
   }
 
   private report(): string[] {
-    const mode = this.mode();
+    const mode = modeOf(this.scope);
     if (mode === WarningMode.ERROR) {
       return this.messages.map(m => `warning treated as an error (WarningMode.ERROR): ${m}`);
     }
     if (mode === WarningMode.PRINT) {
-      // cdk8s validates once per chart, so remember what this app has already printed
-      const root = this.scope.node.root;
-      const seen = printed.get(root) ?? new Set<string>();
-      printed.set(root, seen);
-      for (const w of this.list) {
-        const line = `[cdk8s-mesh] warning at ${w.path}: ${w.message}`;
-        if (!seen.has(line)) {
-          seen.add(line);
-          process.stderr.write(line + '\n');
-        }
-      }
+      for (const w of this.list) printOnce(this.scope.node.root, `[cdk8s-mesh] warning at ${w.path}: ${w.message}`);
     }
     return [];
   }
+}
 
-  private mode(): WarningMode {
-    const fromEnv = process.env[MODE_ENV];
-    if (fromEnv) {
-      const mode = Object.values(WarningMode).find(m => m === fromEnv);
-      if (!mode) {
-        throw new Error(`invalid ${MODE_ENV} ${JSON.stringify(fromEnv)}: use one of ${Object.values(WarningMode).join(', ')}`);
-      }
-      return mode;
+/** The mode for warnings reported in `scope`: the environment variable, else the nearest setting, else PRINT. */
+function modeOf(scope: IConstruct): WarningMode {
+  const fromEnv = process.env[MODE_ENV];
+  if (fromEnv) {
+    const mode = Object.values(WarningMode).find(m => m === fromEnv);
+    if (!mode) {
+      throw new Error(`invalid ${MODE_ENV} ${JSON.stringify(fromEnv)}: use one of ${Object.values(WarningMode).join(', ')}`);
     }
-    for (const c of this.scope.node.scopes.reverse()) {
-      const mode = modes.get(c);
-      if (mode) return mode;
-    }
-    return WarningMode.PRINT;
+    return mode;
   }
+  for (const c of scope.node.scopes.reverse()) {
+    const mode = modes.get(c);
+    if (mode) return mode;
+  }
+  return WarningMode.PRINT;
+}
+
+/** Prints a line once per app. */
+function printOnce(root: IConstruct, line: string): void {
+  // cdk8s validates once per chart, so remember what this app has already printed
+  const seen = printed.get(root) ?? new Set<string>();
+  printed.set(root, seen);
+  if (seen.has(line)) return;
+  seen.add(line);
+  process.stderr.write(line + '\n');
 }

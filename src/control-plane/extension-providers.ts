@@ -1,5 +1,6 @@
 // Typed `meshConfig.extensionProviders` entries for tracing (istio/api mesh/v1alpha1/config.proto,
 // `MeshConfig.ExtensionProvider`): the providers a Telemetry resource names (issue 18, tracing).
+import type { MeshEgress } from '../graph/model';
 
 /**
  * Where a tracing provider sends spans.
@@ -68,5 +69,17 @@ export class IstioExtensionProvider {
     this.service = options.service;
     this.port = options.port;
     this.maxTagLength = options.maxTagLength;
+  }
+
+  /**
+   * Where the proxies send to: the collector's namespace when it is a Kubernetes Service
+   * (`<service>.<namespace>.svc.<domain>`, or `<namespace>/<host>`), its host and port.
+   *
+   * @internal
+   */
+  public _destination(): MeshEgress {
+    const [qualifier, host] = this.service.includes('/') ? this.service.split('/', 2) : [undefined, this.service];
+    const kubernetes = /^[^.]+\.([^.]+)\.svc(\.|$)/.exec(host);
+    return { namespace: qualifier ?? kubernetes?.[1], host, port: this.port };
   }
 }

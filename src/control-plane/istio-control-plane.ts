@@ -16,6 +16,7 @@ import { enableAppChecks } from '../common/app-checks';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
 import { invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
+import { MeshModel } from '../graph/model';
 
 /**
  * Properties of an `IstioControlPlane`.
@@ -270,6 +271,8 @@ export class IstioControlPlane extends Construct {
     }
 
     registerRevisions(this, this.revision, this.revisionTags);
+    // every proxy sends spans to the tracing collectors: zero-trust namespaces must let them through
+    for (const provider of this.extensionProviders) MeshModel.of(this).addMeshEgress(this, provider._destination());
     if (this.istioOperator) this.node.addValidation({ validate: () => this.checkAloneInItsFile(this.istioOperator!) });
     this.node.addValidation({ validate: () => this.checkPodSecurityNeedsCni() });
   }

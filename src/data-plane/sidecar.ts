@@ -10,7 +10,7 @@ import {
   ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode,
 } from '../../imports/networking.istio.io';
 import { ISTIO_PORTS, ISTIOD_POD_LABELS, serviceHost } from '../common/istio';
-import type { MeshModel, NamespaceIntent, WorkloadIntent } from '../graph/model';
+import { MeshModel, NamespaceIntent, WorkloadIntent } from '../graph/model';
 import type { ResolvedCall } from '../graph/resolve';
 import { addIstioRoute, RenderedRoute, RouteSpec } from '../traffic/routing';
 import { addWorkloadAuthorization } from '../zero-trust/authorization';
@@ -60,7 +60,9 @@ export class SidecarDataPlane implements DataPlaneRenderer {
     const sidecar = new Sidecar(scope, 'Sidecar', {
       metadata: { name: 'default', namespace: ns.name },
       spec: {
-        egress: [{ hosts: Lazy.any({ produce: () => unique(['./*', `${ns.rootNamespace}/*`, ...dnsHosts(ns), ...ns.egress.meshHosts]) }) }],
+        egress: [{
+          hosts: Lazy.any({ produce: () => unique(['./*', `${ns.rootNamespace}/*`, ...dnsHosts(ns), ...meshHosts(ns), ...ns.egress.meshHosts]) }),
+        }],
         outboundTrafficPolicy: outboundTrafficPolicy(ns.registryOnly),
       },
     });
@@ -110,6 +112,7 @@ export class SidecarDataPlane implements DataPlaneRenderer {
             produce: () => unique([
               `${ns.rootNamespace}/*`,
               ...dnsHosts(ns),
+              ...meshHosts(ns),
               ...model.resolved().outbound(workload).map(call => `${call.callee.namespace.name}/${call.host}`),
               ...ns.egress.meshHosts,
               ...ns.egress.externalHosts.map(host => `./${host}`),
@@ -132,6 +135,11 @@ function dnsHosts(ns: NamespaceIntent): string[] {
   const hosts = [`${DNS_NAMESPACE}/${serviceHost(DNS_SERVICE, DNS_NAMESPACE, ns.clusterDomain)}`];
   if (ns.dnsCidrs.some(isLinkLocal)) hosts.push(`./${NODE_LOCAL_DNS_HOST}`);
   return hosts;
+}
+
+/** The destinations every proxy of the mesh sends to (a tracing collector), as Sidecar hosts. */
+function meshHosts(ns: NamespaceIntent): string[] {
+  return MeshModel.existing(ns.construct)?.meshEgress.map(e => `${e.namespace ?? '*'}/${e.host}`) ?? [];
 }
 
 /**

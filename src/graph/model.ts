@@ -59,6 +59,18 @@ export interface NamedServiceAccount {
   readonly name: string;
 }
 
+/**
+ * A destination every proxy of the mesh sends to, whatever its calls: the tracing collector of
+ * the control plane's extension providers, say.
+ */
+export interface MeshEgress {
+  /** The namespace of an in-cluster destination; undefined for a host outside the cluster. */
+  readonly namespace?: string;
+  /** The fully qualified host. */
+  readonly host: string;
+  readonly port: number;
+}
+
 /** A port of a workload's Service. */
 export interface WorkloadPort {
   /** The Service port, which callers dial. */
@@ -116,6 +128,19 @@ export interface WorkloadRouting {
   /** The timeout and retries as given, for a gateway route that overrides one of them. */
   readonly timeout?: Duration;
   readonly retries?: RetryPolicy;
+}
+
+/**
+ * The Kubernetes Service of a gateway that the app routes through but does not deploy (Istio's
+ * install does): the analysis stands it in with its ports, where a Gateway server's port is checked.
+ */
+export interface GatewayServiceIntent {
+  readonly construct: IConstruct;
+  readonly name: string;
+  readonly namespace: string;
+  /** The labels of the gateway's pods, which the Service selects. */
+  readonly selector: Record<string, string>;
+  readonly ports: Array<{ readonly name: string; readonly port: number; readonly targetPort: number }>;
 }
 
 /**
@@ -177,6 +202,10 @@ export class MeshModel {
   public readonly calls: CallIntent[] = [];
   /** Routes of gateways to workloads, in declaration order. */
   public readonly gatewayRoutes: GatewayRouteIntent[] = [];
+  /** Services of gateways the app routes through, once each. */
+  public readonly gatewayServices: GatewayServiceIntent[] = [];
+  /** Destinations every proxy of the mesh sends to. */
+  public readonly meshEgress: MeshEgress[] = [];
   /** The most tries one request may cause at a service, along any call chain. */
   public maxTriesPerRequest = DEFAULT_MAX_TRIES;
 
@@ -221,6 +250,14 @@ export class MeshModel {
     });
   }
 
+  /** Records a destination of every proxy (its namespace, when in the cluster, counts as named). */
+  public addMeshEgress(construct: IConstruct, egress: MeshEgress): void {
+    if (this.meshEgress.some(e => e.host === egress.host && e.port === egress.port)) return;
+    this.meshEgress.push(egress);
+    if (egress.namespace) this.nameNamespace(construct, egress.namespace);
+    this.changed();
+  }
+
   /** Records a workload. */
   public addWorkload(intent: WorkloadIntent): void {
     this.workloads.push(intent);
@@ -247,6 +284,12 @@ export class MeshModel {
   public addGatewayRoute(route: GatewayRouteIntent): void {
     this.gatewayRoutes.push(route);
     this.changed();
+  }
+
+  /** Records the Service of a gateway, unless one of that name and namespace is known. */
+  public addGatewayService(service: GatewayServiceIntent): void {
+    if (this.gatewayServices.some(s => s.name === service.name && s.namespace === service.namespace)) return;
+    this.gatewayServices.push(service);
   }
 
   /** The gateway routes to the workload that `construct` declared. */

@@ -140,6 +140,11 @@ export class GatewayApiRenderer implements IngressRenderer {
     return scope.node.tryFindChild(`HttpRoute-${host}`) as ApiObject | undefined;
   }
 
+  public validate(): string[] {
+    // each HTTPRoute names its host's listener: nothing can drift apart
+    return [];
+  }
+
   private addHttpRoute(scope: Construct, host: string): void {
     new HttpRoute(scope, `HttpRoute-${host}`, {
       metadata: { name: labelName(this.settings.name, hostSlug(host)), namespace: this.namespace, labels: this.settings.labels },

@@ -47,6 +47,18 @@ export function hostMatches(pattern: string, host: string): boolean {
   return pattern === host;
 }
 
+/**
+ * The hosts an Istio Gateway's servers serve to the VirtualServices of `namespace`: `<ns>/<host>`
+ * entries of that namespace (`.` is the Gateway's own) or `*`, and plain hosts.
+ */
+export function servedHosts(gateway: any, namespace: string): string[] {
+  return (gateway?.spec?.servers ?? []).flatMap((s: any) => (s?.hosts ?? []).flatMap((entry: string) => {
+    const [ns, host] = entry.includes('/') ? entry.split('/', 2) : ['*', entry];
+    const resolved = ns === '.' ? gateway.metadata?.namespace : ns;
+    return resolved === '*' || resolved === namespace ? [host] : [];
+  }));
+}
+
 /** A host as a DNS label: `shop.example.com` -> `shop-example-com`, `*.example.com` -> `wildcard-example-com`. */
 export function hostSlug(host: string): string {
   return host.replace(/^\*\./, 'wildcard.').replace(/\./g, '-');

@@ -66,6 +66,8 @@ export interface IngressRenderer {
   addRoute(scope: Construct, route: IngressRoute): Omit<GatewayRouteIntent, 'construct' | 'callee'>;
   /** The object that routes a host (a VirtualService or an HTTPRoute), if any of this ingress's. */
   routeObject(scope: Construct, host: string): ApiObject | undefined;
+  /** Problems of the objects as they are written (escape-hatch patches included), as validation messages. */
+  validate(scope: Construct): string[];
 }
 
 /**

@@ -149,7 +149,9 @@ export class MeshIngress extends Construct {
     this.gateway = this.renderer.renderGateway(this, this.secretName);
     this.caller = gatewayCaller(this, this.renderer.caller);
     this.node.addValidation({
-      validate: () => this.routes.all.length > 0 ? [] : [invalidMessage('routes', [], 'an ingress needs at least one route; add one with route()')],
+      validate: () => this.routes.all.length > 0
+        ? this.renderer.validate(this)
+        : [invalidMessage('routes', [], 'an ingress needs at least one route; add one with route()')],
     });
   }
 

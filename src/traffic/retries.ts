@@ -160,13 +160,35 @@ export function resolveRouteResilience(scope: IConstruct, service: string,
   };
 }
 
-function warnWhenRetriesCannotFit(scope: IConstruct, service: string, timeoutMs: number, attempts: number, perTryMs: number,
-  retryOn: string[]) {
-  const needed = (attempts + 1) * perTryMs + worstCaseBackoffMs(attempts);
-  if (needed <= timeoutMs) return;
+/** How retries fit in a route timeout when each attempt may run into its per-try timeout. */
+export interface RetryBudget {
+  /** The route timeout every attempt and the worst-case back-off need. */
+  readonly neededMs: number;
+  /** How many of the retries fit. */
+  readonly fittingRetries: number;
+  /** The longest per-try timeout with which all of them fit (below 1 when none does). */
+  readonly fittingPerTryMs: number;
+}
+
+/**
+ * The fit rule of the retry trap (pure, shared with the mesh analysis): `attempts` retries after
+ * the first attempt, each attempt up to `perTryMs`, Envoy's worst-case back-off between them, all
+ * within `timeoutMs`.
+ */
+export function retryBudget(timeoutMs: number, attempts: number, perTryMs: number): RetryBudget {
   let fit = 0;
   while (fit < attempts && (fit + 2) * perTryMs + worstCaseBackoffMs(fit + 1) <= timeoutMs) fit++;
-  const fitting = Math.floor((timeoutMs - worstCaseBackoffMs(attempts)) / (attempts + 1));
+  return {
+    neededMs: (attempts + 1) * perTryMs + worstCaseBackoffMs(attempts),
+    fittingRetries: fit,
+    fittingPerTryMs: Math.floor((timeoutMs - worstCaseBackoffMs(attempts)) / (attempts + 1)),
+  };
+}
+
+function warnWhenRetriesCannotFit(scope: IConstruct, service: string, timeoutMs: number, attempts: number, perTryMs: number,
+  retryOn: string[]) {
+  const { neededMs: needed, fittingRetries: fit, fittingPerTryMs: fitting } = retryBudget(timeoutMs, attempts, perTryMs);
+  if (needed <= timeoutMs) return;
   const fixes = [
     ...(fitting >= 1 ? [`set retries.perTryTimeout to at most ${formatDuration(Duration.millis(fitting))}`] : []),
     `raise timeout to at least ${formatDuration(Duration.millis(needed))}`,

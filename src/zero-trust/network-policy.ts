@@ -97,7 +97,12 @@ export class NamespaceNetworkPolicies {
   private ingress?: ApiObject;
   private egress?: ApiObject;
 
-  public constructor(private readonly scope: Construct, private readonly namespace: string) {
+  /**
+   * @param extraEgress egress rules read at synth time, after the namespace's own (destinations of
+   * every proxy of the mesh)
+   */
+  public constructor(private readonly scope: Construct, private readonly namespace: string,
+    private readonly extraEgress: () => k8s.NetworkPolicyEgressRule[] = () => []) {
     this.defaultDeny = new k8s.KubeNetworkPolicy(scope, 'DefaultDeny', {
       metadata: { name: 'default-deny', namespace },
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
@@ -122,7 +127,11 @@ export class NamespaceNetworkPolicies {
   public addEgress(rule: k8s.NetworkPolicyEgressRule): boolean {
     this.egress ??= new k8s.KubeNetworkPolicy(this.scope, 'AllowEgress', {
       metadata: { name: 'allow-egress', namespace: this.namespace },
-      spec: { podSelector: {}, policyTypes: ['Egress'], egress: Lazy.any({ produce: () => this.egressRules.all }) },
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: Lazy.any({ produce: () => dedupe([...this.egressRules.all, ...this.extraEgress()]) }),
+      },
     });
     return this.egressRules.add(rule);
   }

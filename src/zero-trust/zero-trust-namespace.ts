@@ -384,7 +384,11 @@ export class ZeroTrustNamespace extends Namespace implements IZeroTrustNamespace
     this.denyAll = addAllowNothing(this, 'DenyAll', namespace);
     this.sidecar = dataPlane.renderNamespace(this, this.intent).sidecar;
 
-    this.networkPolicies = new NamespaceNetworkPolicies(this, namespace);
+    // every proxy sends to the mesh's own destinations (the tracing collector of the control plane)
+    this.networkPolicies = new NamespaceNetworkPolicies(this, namespace, () => MeshModel.of(this).meshEgress.map(e => ({
+      to: e.namespace ? [namespacePeer(e.namespace, namespace)] : this.externalPeers,
+      ports: tcpPorts([e.port]),
+    })));
     this.defaultDenyNetworkPolicy = this.networkPolicies.defaultDeny;
     // Kubelet probes need no rule: Istio rewrites them to the sidecar agent, and a NetworkPolicy
     // never blocks a pod's own node (Kubernetes docs, "Network Policies").

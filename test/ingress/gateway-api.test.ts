@@ -139,8 +139,9 @@ describe('MeshIngress (Gateway API)', () => {
     const ingress = new MeshIngress(ingressChart, 'shop', { name: 'shop', tls: IngressTls.fromSecret('shop-tls'), api: IngressApi.gatewayApi() });
     ingress.route('shop.example.com', web);
     ingress.routeObject('shop.example.com')!.addJsonPatch(JsonPatch.replace('/spec/rules/0/backendRefs/0', { name: 'payment-service', namespace: 'payments', port: 8080 }));
-    expect(() => app.synth()).toThrow(
-      'ingress/shop/HttpRoute-shop.example.com: invalid gateway route to "payment-service.payments.svc.cluster.local": shop/payment/VirtualService splits this host by weight (v1 95%, v2 5%) for the mesh, but HTTPRoute istio-system/shop-shop-example-com sends to its Service, and an HTTPRoute cannot name a DestinationRule subset');
+    expect(() => app.synth()).toThrow('Error [MESH0010] (HTTPRoute istio-system/shop-shop-example-com ingress/shop/HttpRoute-shop.example.com) rule #0 ' +
+      'sends to payment-service.payments.svc.cluster.local as a Service, and an HTTPRoute cannot name a DestinationRule subset, but VirtualService ' +
+      'payments/payment-service splits that host by weight for the mesh (v1 95%, v2 5%)');
   });
 });
 

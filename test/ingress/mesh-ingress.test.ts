@@ -3,7 +3,7 @@
 import { ApiObject, Chart, Duration, JsonPatch, Testing } from 'cdk8s';
 import { INGRESS_GATEWAY_POD, image, shop, synthAll } from './fixtures';
 import {
-  CanaryAnalysis, CanaryService, IngressApi, IngressGateway, IngressTls, IstioControlPlane, MeshIngress, MeshWorkload,
+  CanaryAnalysis, CanaryService, IngressApi, IngressGateway, IngressTls, IstioControlPlane, MeshAnalysis, MeshIngress, MeshWorkload,
   ZeroTrustNamespace,
 } from '../../src';
 import { findAll, findOne, warningsOf } from '../support';
@@ -60,6 +60,8 @@ describe('MeshIngress (Istio API)', () => {
     expect(ingress.certificate).toBeUndefined();
     expect(ingress.routeObject('shop.example.com')?.kind).toBe('VirtualService');
     expect(warningsOf(app)).toEqual([]);
+    // the analysis checks the servers against the gateway's Service, which stands in with its ports
+    expect(MeshAnalysis.analyze(app)).toEqual([]);
   });
 
   test('all options: an internal gateway of the control plane, cert-manager, other ports, path prefixes, timeouts and retries', () => {
@@ -140,6 +142,7 @@ describe('MeshIngress (Istio API)', () => {
     ingress.route('shop.example.com', web);
     const docs = synthAll(app);
     expect(findOne(docs, 'Gateway').metadata.namespace).toBe('edge');
+    expect(MeshAnalysis.analyze(app).map(m => m.code)).toEqual([]);
     expect(findOne(docs, 'Gateway').spec.selector).toEqual({ app: 'edge' });
     expect(findOne(docs, 'AuthorizationPolicy', 'web').spec.rules[0].from[0].source.principals).toEqual(['cluster.local/ns/edge/sa/edge-service-account']);
     expect(findOne(docs, 'NetworkPolicy', 'web').spec.ingress[0].from).toEqual([{
@@ -271,7 +274,10 @@ describe('canaries keep their weights through the gateway (issue 18)', () => {
     const docs = app.node.findAll().filter(ApiObject.isApiObject).map(o => o.toJson());
     const routed = istioGatewayRoute(docs, INGRESS_GATEWAY_POD, { ...HTTPS, host: 'pay.example.com', path: '/' });
     expect(routed.kind === 'route' && shares(docs, routed.destinations)).toEqual({ 'payments/v1': 50, 'payments/v2': 50 });
-    expect(() => app.synth()).toThrow(/ingress\/pay\/VirtualService-pay\.example\.com: invalid gateway route to "payment-service\.payments\.svc\.cluster\.local": shop\/payment\/VirtualService splits this host by weight \(v1 95%, v2 5%\) for the mesh, but VirtualService istio-system\/pay-pay-example-com sends to it without the same subsets and weights/);
+    expect(() => app.synth()).toThrow('Error [MESH0010] (VirtualService istio-system/pay-pay-example-com ingress/pay/VirtualService-pay.example.com) ' +
+      'HTTP route "payment-service" sends to payment-service.payments.svc.cluster.local without the same subsets and weights, but VirtualService ' +
+      'payments/payment-service splits that host by weight for the mesh (v1 95%, v2 5%); a gateway applies only its own routes, so it balances ' +
+      'over every pod of the Service instead');
   });
 
   test('Flagger: its Canary binds its own VirtualService to the Gateway, which serves the host to its namespace; the ingress writes no route', () => {
@@ -420,8 +426,9 @@ describe('bad input', () => {
     const { app, ingress, web } = ingressOf();
     ingress.route('shop.example.com', web);
     ingress.routeObject('shop.example.com')!.addJsonPatch(JsonPatch.add('/spec/hosts/-', 'www.example.com'));
-    expect(() => app.synth()).toThrow(
-      'ingress/shop/VirtualService-shop.example.com: invalid hosts ["www.example.com"]: VirtualService istio-system/shop-shop-example-com is bound to Gateway istio-system/shop (ingress/shop/Gateway), which serves no such host to namespace istio-system, so that gateway never routes them (istioctl IST0132 VirtualServiceHostNotFoundInGateway)');
+    expect(() => app.synth()).toThrow('[ingress/shop] invalid hosts ["www.example.com"]: VirtualService istio-system/shop-shop-example-com is bound to ' +
+      'Gateway istio-system/shop, which serves no such host to namespace istio-system, so the gateway never routes them (istioctl IST0132 ' +
+      'VirtualServiceHostNotFoundInGateway); route each host with route(), or remove it from the VirtualService');
   });
 
   test('a Gateway host of another namespace is missing too (IST0132)', () => {

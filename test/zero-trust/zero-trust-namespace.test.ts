@@ -2,10 +2,12 @@ import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { Deployment, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  ExternalProtocol, IMeshService, IstioOutboundTrafficPolicy, IZeroTrustNamespace, PodSecurity, PodSecurityLevel, WorkloadIdentity,
-  ZeroTrustMesh, ZeroTrustNamespace,
+  ExternalProtocol, IMeshService, IstioControlPlane, IstioExtensionProvider, IstioOutboundTrafficPolicy, IZeroTrustNamespace, PodSecurity,
+  PodSecurityLevel, WorkloadIdentity, ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
+import { connects } from '../support/semantics/network-policy';
+import { sees } from '../support/semantics/sidecar-scope';
 
 /** A mesh service as another construct would offer it. */
 class FakeService extends Construct implements IMeshService {
@@ -467,6 +469,23 @@ describe('ZeroTrustNamespace', () => {
         { to: [nsSelector('finance')], ports: tcp(8443) },
         { to: [nsSelector('audit')] },
       ]);
+    });
+
+    test('the tracing collector of the control plane: every proxy may send spans to it', () => {
+      // GIVEN a control plane whose mesh config declares a collector (the proxies send spans straight to it)
+      const chart = testChart();
+      new IstioControlPlane(new Chart(chart, 'istio'), 'control-plane', {
+        extensionProviders: [IstioExtensionProvider.openTelemetryTracing('otel', { service: 'otel-collector.observability.svc.cluster.local', port: 4317 })],
+      });
+      new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+
+      // THEN a pod of the namespace reaches the collector at L3/L4, and its proxy knows the host
+      const docs = synthValid(chart);
+      const pod = { namespace: 'payments', labels: { app: 'billing' } };
+      const collector = { namespace: 'observability', labels: { app: 'otel-collector' } };
+      expect(connects(docs, { from: pod, to: collector, port: 4317 })).toBe(true);
+      expect(connects(docs, { from: pod, to: collector, port: 4318 })).toBe(false);
+      expect(sees(docs, pod, 'otel-collector.observability.svc.cluster.local', 'observability')).toBe(true);
     });
 
     test('pods of the namespace reach each other only when a rule says so', () => {
