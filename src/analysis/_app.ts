@@ -3,7 +3,7 @@
 // fail it and Warning messages go through MeshWarnings; Info messages only reach
 // MeshAnalysis.analyze(). Internal.
 import { IConstruct } from 'constructs';
-import { analyze, AnalysisResult, Finding, logLine } from './_engine';
+import { analyze, AnalysisResult, DeclaredCall, Finding, logLine } from './_engine';
 import { AnalysisInput, AnalyzedObject, ObjectIndex, TYPES } from './_object-index';
 import { AnalysisLevel } from './analysis-level';
 import type { RenderedObject } from '../common/app-checks';
@@ -24,6 +24,7 @@ export function analyzeRendered(objects: RenderedObject[]): AnalysisResult {
     result = analyze(objects.map(({ object, manifest }) => ({ manifest, source: { construct: object } })), {
       partOfCluster: true,
       assumed: root ? namedWorkloads(root, objects) : [],
+      calls: root ? declaredCalls(root) : [],
     });
     results.set(objects, result);
   }
@@ -100,6 +101,30 @@ function namedWorkloads(root: IConstruct, objects: RenderedObject[]): AnalysisIn
     const ports = w.ports.map(p => ({ name: `${p.http ? 'http' : 'tcp'}-${p.port}`, port: p.port, targetPort: p.targetPort }));
     return [pod, { manifest: { apiVersion: 'v1', kind: 'Service', metadata: { name: w.serviceName, namespace }, spec: { selector: w.selector, ports } }, source }];
   })];
+}
+
+/** The calls of the app's service graph, as the emitted objects must let them through. */
+function declaredCalls(root: IConstruct): DeclaredCall[] {
+  const model = MeshModel.existing(root);
+  if (!model) return [];
+  const resolved = model.resolved();
+  return model.workloads.flatMap(w => resolved.outbound(w)).map(call => ({
+    from: {
+      namespace: call.caller.namespace.name,
+      serviceAccount: call.caller.serviceAccountName,
+      labels: { ...call.caller.podLabels, ...call.caller.selector },
+      // a proxy of a namespace the app manages is scoped by the Sidecars its data plane writes
+      scoped: call.caller.namespace.managed && call.caller.namespace.dataPlane.name === 'sidecar',
+    },
+    to: { namespace: call.callee.namespace.name, labels: { ...call.callee.podLabels, ...call.callee.selector }, host: call.host },
+    principal: call.principal,
+    ports: call.targetPorts,
+    networkPorts: call.callee.namespace.dataPlane.inboundPorts(call),
+    http: call.callee.ports.every(p => p.http),
+    methods: call.methods,
+    paths: call.paths,
+    description: `${call.caller.description} -> ${call.callee.description}`,
+  }));
 }
 
 function madeBy(object: AnalyzedObject, type: abstract new (...args: any[]) => IConstruct): boolean {

@@ -21,15 +21,28 @@ export interface Check {
 }
 
 /**
- * A call between two workloads that the app declares (the service graph, issue 13). Extension
- * point: nothing passes calls yet; the check `mesh0009-call-graph-policies` reads them.
+ * A call between two workloads that the app declares (the service graph, issue 13), as the app's
+ * analysis passes it (src/analysis/_app.ts); the check `mesh0009-call-graph-policies` judges it.
  */
 export interface DeclaredCall {
-  /** The caller: its namespace and service account (its mTLS identity). */
-  readonly from: { readonly namespace: string; readonly serviceAccount: string };
-  /** The callee: its namespace and the labels of its pods. */
-  readonly to: { readonly namespace: string; readonly labels: Record<string, string> };
-  readonly ports?: number[];
+  /** The caller: its namespace, service account (its mTLS identity) and pod labels. */
+  readonly from: {
+    readonly namespace: string;
+    readonly serviceAccount: string;
+    readonly labels: Record<string, string>;
+    /** Whether a Sidecar of the app scopes its proxy (so its egress hosts must list the callee). */
+    readonly scoped: boolean;
+  };
+  /** The callee: its namespace, the labels of its pods and its fully qualified host. */
+  readonly to: { readonly namespace: string; readonly labels: Record<string, string>; readonly host: string };
+  /** The principal the callee's policies see. */
+  readonly principal: string;
+  /** The callee's container ports the call reaches (what authorization matches). */
+  readonly ports: number[];
+  /** The ports its connections arrive on at the callee's pods (what NetworkPolicies see). */
+  readonly networkPorts: number[];
+  /** Whether the call is HTTP (methods and paths apply). */
+  readonly http: boolean;
   readonly methods?: string[];
   readonly paths?: string[];
   /** How messages name the call, e.g. `frontend/web -> orders/checkout`. */
@@ -39,7 +52,7 @@ export interface DeclaredCall {
 /** What a check gets. */
 export interface CheckContext {
   readonly index: ObjectIndex;
-  /** The calls the app declares (empty until the service graph passes them). */
+  /** The calls the app's service graph declares (none for files). */
   readonly calls: readonly DeclaredCall[];
   /**
    * Whether a reference to something in `namespace` can be judged missing: always when the objects

@@ -76,6 +76,7 @@ export const TYPES = {
   ServiceEntry: 'ServiceEntry.networking.istio.io',
   Sidecar: 'Sidecar.networking.istio.io',
   AuthorizationPolicy: 'AuthorizationPolicy.security.istio.io',
+  NetworkPolicy: 'NetworkPolicy.networking.k8s.io',
   PeerAuthentication: 'PeerAuthentication.security.istio.io',
   Telemetry: 'Telemetry.telemetry.istio.io',
   IstioOperator: 'IstioOperator.install.istio.io',

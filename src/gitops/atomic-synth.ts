@@ -2,6 +2,7 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
+import { synthesize } from './synthesis';
 import { enableAppChecks } from '../common/app-checks';
 
 /**
@@ -29,6 +30,9 @@ export interface AtomicSynthOptions {
  * checks that each file holds YAML documents, and only then swaps the new folder in with a rename.
  * On any failure the previous output is left byte for byte as it was.
  *
+ * The files are what `app.synth()` writes, byte for byte, but computed in one pass: `App.synth()`
+ * validates and resolves the whole app once per chart, which costs charts x constructs.
+ *
  * Under the cdk8s CLI (`cdk8s synth`), which empties its own output folder before it runs the app
  * and then lists the manifests it finds there, point `output` in `cdk8s.yaml` at a folder of its
  * own: when the app's `outdir` is that folder (the default under the CLI) or one inside it, the files
@@ -52,9 +56,8 @@ export class AtomicSynth {
     const appOutdir = app.outdir;
     enableAppChecks(app);
     try {
-      // App.outdir is fixed at construction; point it at the staging folder for this synth only.
-      (app as { outdir: string }).outdir = staging;
-      app.synth();
+      // what app.synth() writes, in one pass (synthesis.ts)
+      synthesize(app, staging);
       const files = checkOutput(staging, target);
       swap(staging, target);
       copyForTheCli(files, target, appOutdir);
@@ -62,8 +65,6 @@ export class AtomicSynth {
     } catch (e) {
       fs.rmSync(staging, { recursive: true, force: true });
       throw e;
-    } finally {
-      (app as { outdir: string }).outdir = appOutdir;
     }
   }
 

@@ -8,7 +8,8 @@ export * from './schema-validation';
 
 /**
  * Synthesizes the chart and fails unless every emitted document validates strictly against its
- * upstream schema (Kubernetes 1.27 and 1.36, the CRDs). Every test that synthesizes should use this.
+ * upstream schema (Kubernetes 1.27 and 1.36, the CRDs and their CEL rules). Every test that synthesizes
+ * should use this.
  */
 export function synthValid(chart: Chart): any[] {
   const docs = Testing.synth(chart);

@@ -2,12 +2,16 @@
 // core kinds against the Kubernetes OpenAPI definitions (every version in KUBERNETES_VERSIONS),
 // custom kinds against the openAPIV3Schema of their upstream CRD, hand-written schemas in
 // test/schemas/ for kinds without a structural CRD (IstioOperator). Unknown fields are rejected.
+// The CRDs' CEL rules (`x-kubernetes-validations`) are evaluated too (cel-validation.ts), on the
+// documents the schema accepts, as the API server skips them after a schema error. Kubernetes'
+// built-in kinds have no CEL rules in their OpenAPI definitions.
 //
-// Not checked: CEL rules (`x-kubernetes-validations`) and string formats; the API server checks those.
+// Not checked: string formats; the API server checks those.
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import * as YAML from 'yaml';
+import { celValidator } from './cel-validation';
 
 /** Kubernetes versions every core document must be valid against. */
 export const KUBERNETES_VERSIONS = ['1.27.0', '1.36.0'];
@@ -83,13 +87,11 @@ function validateDocument(doc: any, index: number): string[] {
     return [`${label}: ${validators}`];
   }
   const errors: string[] = [];
-  for (const { source, validate } of validators) {
-    if (!validate(doc)) {
-      for (const e of relevantErrors(validate.errors ?? [])) {
-        errors.push(`${label} against ${source}: ${formatError(e)}`);
-      }
-    }
-  }
+  const check = (validator: NamedValidator) => {
+    for (const e of validator.check(doc)) errors.push(`${label} against ${validator.source}: ${e}`);
+  };
+  validators.filter(v => !v.afterSchema).forEach(check);
+  if (errors.length === 0) validators.filter(v => v.afterSchema).forEach(check);
   return [...new Set(errors)];
 }
 
@@ -138,7 +140,15 @@ function relevantErrors(errors: ErrorObject[]): ErrorObject[] {
 
 interface NamedValidator {
   readonly source: string;
-  readonly validate: ValidateFunction;
+  /** One message per problem, each starting with the field path. */
+  readonly check: (doc: any) => string[];
+  /** Runs only when every schema validator accepted the document (the CEL rules). */
+  readonly afterSchema?: boolean;
+}
+
+/** An ajv schema as a NamedValidator. */
+function schemaCheck(source: string, validate: ValidateFunction): NamedValidator {
+  return { source, check: doc => validate(doc) ? [] : relevantErrors(validate.errors ?? []).map(formatError) };
 }
 
 const validatorCache = new Map<string, NamedValidator[] | string>();
@@ -159,19 +169,18 @@ function buildValidators(apiVersion: string, kind: string): NamedValidator[] | s
 
   const local = localSchemas().get(gvkKey(gvk));
   if (local) {
-    return KUBERNETES_VERSIONS.map(v => ({
-      source: `test/schemas (${local.file}) with Kubernetes ${v} metadata`,
-      validate: compile(v, withObjectMeta(local.schema, v)),
-    }));
+    return KUBERNETES_VERSIONS.map(v => schemaCheck(
+      `test/schemas (${local.file}) with Kubernetes ${v} metadata`, compile(v, withObjectMeta(local.schema, v))));
   }
 
   const crd = crdSchemas().get(gvkKey(gvk));
   if (crd) {
     if (typeof crd === 'string') return crd;
-    return KUBERNETES_VERSIONS.map(v => ({
-      source: `CRD ${crd.file} with Kubernetes ${v} metadata`,
-      validate: compile(v, withObjectMeta(crdToJsonSchema(crd.schema), v)),
-    }));
+    return [
+      ...KUBERNETES_VERSIONS.map(v => schemaCheck(
+        `CRD ${crd.file} with Kubernetes ${v} metadata`, compile(v, withObjectMeta(crdToJsonSchema(crd.schema), v)))),
+      { source: `CRD ${crd.file}`, check: celValidator(crd.schema), afterSchema: true },
+    ];
   }
 
   const out: NamedValidator[] = [];
@@ -179,7 +188,7 @@ function buildValidators(apiVersion: string, kind: string): NamedValidator[] | s
   for (const v of KUBERNETES_VERSIONS) {
     const name = definitions(v).byGvk.get(gvkKey(gvk));
     if (name) {
-      out.push({ source: `Kubernetes ${v} ${name}`, validate: compile(v, { $ref: `k8s-${v}#/definitions/${name}` }) });
+      out.push(schemaCheck(`Kubernetes ${v} ${name}`, compile(v, { $ref: `k8s-${v}#/definitions/${name}` })));
     } else {
       missing.push(v);
     }
