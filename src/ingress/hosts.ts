@@ -40,13 +40,6 @@ export function checkPathPrefix(scope: IConstruct, field: string, prefix: string
   return prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
 }
 
-/** Whether an Istio host pattern (`*`, `*.example.com` or a name) matches a host or a narrower pattern. */
-export function hostMatches(pattern: string, host: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) || host === pattern;
-  return pattern === host;
-}
-
 /**
  * The hosts an Istio Gateway's servers serve to the VirtualServices of `namespace`: `<ns>/<host>`
  * entries of that namespace (`.` is the Gateway's own) or `*`, and plain hosts.

@@ -16,13 +16,14 @@
 // writes none for that host.
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { hostMatches, hostSlug, labelName, servedHosts } from './hosts';
+import { hostSlug, labelName, servedHosts } from './hosts';
 import type { GatewayCaller, IngressRenderer, IngressSettings } from './ingress-api';
 import type { ResolvedIngressGateway } from './ingress-gateway';
 import type { IngressRoute } from './ingress-routes';
 import {
   Gateway, GatewaySpecServersTlsMode, VirtualService, VirtualServiceSpecHttp, VirtualServiceSpecHttpMatch,
 } from '../../imports/networking.istio.io';
+import { hostsMatch } from '../analysis/_hosts';
 import { sha256 } from '../common/hash';
 import { invalid, invalidMessage } from '../common/validation';
 import { MeshModel } from '../graph/model';
@@ -119,7 +120,7 @@ export class IstioApiRenderer implements IngressRenderer {
       const vs = this.routeObject(scope, host)?.toJson();
       if (!vs) return [];
       const served = servedHosts(gateway, vs.metadata.namespace);
-      const missing = (vs.spec?.hosts ?? []).filter((h: string) => !served.some(s => hostMatches(s, h) || hostMatches(h, s)));
+      const missing = (vs.spec?.hosts ?? []).filter((h: string) => !served.some(s => hostsMatch(s, h)));
       if (missing.length === 0) return [];
       return [invalidMessage('hosts', missing,
         `VirtualService ${vs.metadata.namespace}/${vs.metadata.name} is bound to Gateway ${this.gatewayRef}, which serves no such host to namespace ` +
