@@ -1,11 +1,12 @@
 // The whole strategy as one cdk8s app, in the order the strategy adopts it: tune the nodes,
 // install a sized control plane, mTLS first, then observability, then traffic shaping. The strategy's
-// payment-service runs behind a small shop that calls it (web -> checkout -> payment, checkout ->
-// inventory), declared once as a service graph: every workload admits exactly the calls declared.
+// payment-service runs behind a small shop that calls it (users -> ingress gateway -> web -> checkout
+// -> payment, checkout -> inventory), declared once as a service graph: every workload admits
+// exactly the calls declared.
 // `main.ts` synthesizes it (one YAML file per chart); tests check it against the reference values.
 import { App, AppProps, Chart, Duration } from 'cdk8s';
 import {
-  CanaryService, IstioControlPlane, MeshObservability, MeshWorkload, NodeHealthAlerts, ServiceVersion, TunedNodePool,
+  CanaryService, IngressTls, IstioControlPlane, MeshIngress, MeshObservability, NodeHealthAlerts, ServiceVersion, TunedNodePool,
   ZeroTrustMesh, ZeroTrustNamespace,
 } from '../src';
 
@@ -81,8 +82,16 @@ export function referenceApp(props: AppProps = {}): App {
     sysctls,
   });
 
-  // Who calls whom, declared once: authorization, NetworkPolicies and proxy scope follow.
-  MeshWorkload.ingressGateway(mesh, 'ingress-gateway').calls(web);
+  // Users reach web through the strategy's ingress gateway, over HTTPS (plain HTTP is redirected),
+  // with a certificate cert-manager issues into istio-system, where the gateway reads it.
+  const ingress = new MeshIngress(new Chart(app, 'ingress'), 'shop', {
+    name: 'shop',
+    tls: IngressTls.fromClusterIssuer('letsencrypt-prod'),
+  });
+  ingress.route('shop.example.com', web);
+
+  // Who calls whom, declared once: authorization, NetworkPolicies and proxy scope follow (the
+  // ingress gateway calls web, through the route above).
   web.calls(checkout);
   checkout.calls(payment, { methods: ['POST'], paths: ['/pay', '/pay/*'] });
   checkout.calls(inventory, { methods: ['GET'] });

@@ -62,6 +62,15 @@ export { TopologySpread } from './traffic/topology-spread';
 export type { TopologySpreadOptions } from './traffic/topology-spread';
 export type { ServiceVersion } from './traffic/workload';
 
+// Ingress: users into the mesh, over HTTPS
+export { IngressApi } from './ingress/ingress-api';
+export type { GatewayApiIngressOptions } from './ingress/ingress-api';
+export { IngressGateway } from './ingress/ingress-gateway';
+export type { IngressGatewayAttributes } from './ingress/ingress-gateway';
+export { IngressTls } from './ingress/ingress-tls';
+export type { CertManagerTlsOptions } from './ingress/ingress-tls';
+export * from './ingress/mesh-ingress';
+
 // Mesh analysis, at every synth and as `cdk8s-mesh analyze`
 export * from './analysis/analysis-level';
 export * from './analysis/analysis-message';

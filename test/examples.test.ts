@@ -9,6 +9,7 @@ import * as YAML from 'yaml';
 import { referenceApp } from '../examples/app';
 import { AtomicSynth, MeshWarnings, WarningMode } from '../src';
 import { expectValidDocuments, findAll, findOne } from './support';
+import { istioGatewayRoute } from './support/semantics/gateway-routing';
 import { authorize } from './support/semantics/istio-authorization';
 import { connects } from './support/semantics/network-policy';
 import { sees } from './support/semantics/sidecar-scope';
@@ -29,7 +30,9 @@ function synthReference(): { app: App; outdir: string; files: Record<string, any
 const { app, outdir, files } = synthReference();
 
 test('one file per chart, every document valid against its upstream schema', () => {
-  expect(Object.keys(files)).toEqual(['frontend.k8s.yaml', 'istio.k8s.yaml', 'mesh.k8s.yaml', 'nodes.k8s.yaml', 'orders.k8s.yaml', 'payments.k8s.yaml']);
+  expect(Object.keys(files)).toEqual([
+    'frontend.k8s.yaml', 'ingress.k8s.yaml', 'istio.k8s.yaml', 'mesh.k8s.yaml', 'nodes.k8s.yaml', 'orders.k8s.yaml', 'payments.k8s.yaml',
+  ]);
   for (const docs of Object.values(files)) {
     expect(docs.length).toBeGreaterThan(0);
     expectValidDocuments(docs);
@@ -142,6 +145,36 @@ describe('the strategy, value by value (MISSION.md)', () => {
       'gateway->web true,true,n/a',
       'web->checkout true,true,true',
     ]);
+  });
+
+  test('the gateway the strategy installs routes users to web over HTTPS, and redirects HTTP (issue 15)', () => {
+    const ingress = files['ingress.k8s.yaml'];
+    expect(ingress.map(d => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`)).toEqual([
+      'Certificate istio-system/shop-tls', 'Gateway istio-system/shop', 'VirtualService istio-system/shop-shop-example-com',
+    ]);
+    const gateway = findOne(ingress, 'Gateway');
+    expect(gateway.apiVersion).toBe('networking.istio.io/v1');
+    expect(gateway.spec.selector).toEqual({ istio: 'ingressgateway' });
+    // the pod ports behind the IstioOperator's 443 -> 8443 and 80 -> 8080
+    expect(gateway.spec.servers.map((s: any) => [s.port.number, s.port.protocol, s.tls])).toEqual([
+      [8443, 'HTTPS', { mode: 'SIMPLE', credentialName: 'shop-tls' }],
+      [8080, 'HTTP', { httpsRedirect: true }],
+    ]);
+    const ports = files['istio.k8s.yaml'][0].spec.components.ingressGateways[0].k8s.service.ports.map((p: any) => p.targetPort);
+    expect(gateway.spec.servers.every((s: any) => ports.includes(s.port.number))).toBe(true);
+    expect(findOne(ingress, 'Certificate').spec).toEqual({
+      secretName: 'shop-tls', dnsNames: ['shop.example.com'], issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'letsencrypt-prod' },
+    });
+    expect(findOne(ingress, 'VirtualService').spec).toMatchObject({ hosts: ['shop.example.com'], gateways: ['istio-system/shop'] });
+    const all = Object.values(files).flat();
+    const pod = { namespace: 'istio-system', labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } };
+    expect(istioGatewayRoute(all, pod, { tls: true, port: 8443, host: 'shop.example.com', path: '/cart' })).toMatchObject({
+      kind: 'route', destinations: [{ host: 'web.frontend.svc.cluster.local', subset: 'v1', port: 8080, weight: 100 }],
+    });
+    expect(istioGatewayRoute(all, pod, { tls: false, port: 8080, host: 'shop.example.com', path: '/cart' }))
+      .toEqual({ kind: 'redirect', location: 'https://shop.example.com/cart', status: 301 });
+    // web's route: its timeout (5s) and the library's safe retries
+    expect(findOne(ingress, 'VirtualService').spec.http[0]).toMatchObject({ timeout: '5s', retries: { attempts: 2 } });
   });
 
   test('4. the canary: every field of the reference DestinationRule and VirtualService', () => {

@@ -9,6 +9,7 @@ import { AnalysisLevel } from './analysis-level';
 import type { RenderedObject } from '../common/app-checks';
 import { MeshWarnings } from '../common/warnings';
 import { MeshModel } from '../graph/model';
+import { MeshIngress } from '../ingress/mesh-ingress';
 import { CanaryService } from '../traffic/canary-service';
 import { ZeroTrustNamespace } from '../zero-trust/zero-trust-namespace';
 
@@ -39,6 +40,8 @@ export function analyzeRendered(objects: RenderedObject[]): AnalysisResult {
 const CHECKED_BY_CONSTRUCTS: Record<string, (finding: Finding, index: ObjectIndex) => boolean> = {
   // CanaryService warns about the retry trap of the route it renders (src/traffic/retries.ts)
   MESH0002: f => madeBy(f.object, CanaryService),
+  // MeshIngress fails the synth for a host of its VirtualServices that its Gateway does not serve (src/ingress/istio-api.ts)
+  IST0132: f => madeBy(f.object, MeshIngress),
   // ZeroTrustNamespace.allowPlainText warns about each plain-text exception it adds
   MESH0006: f => madeBy(f.object, ZeroTrustNamespace),
   // ZeroTrustNamespace fails the synth for a workload its Pod Security level rejects
@@ -62,7 +65,8 @@ export function meshAnalysisCheck(objects: RenderedObject[], _root: IConstruct):
  * What the app's mesh model names without creating it: a namespace that exists elsewhere
  * (ZeroTrustNamespace.fromName()) stands in as a Namespace with its data plane's labels; a workload
  * deployed by other means (MeshWorkload.fromService(), the ingress gateway as a caller), as pods
- * with its labels and its Service, so that the policies written for it select something.
+ * with its labels and its Service, so that the policies written for it select something; the
+ * Service of a gateway a MeshIngress routes through, with the ports it was given.
  */
 function namedWorkloads(root: IConstruct, objects: RenderedObject[]): AnalysisInput[] {
   const model = MeshModel.existing(root);
@@ -71,7 +75,17 @@ function namedWorkloads(root: IConstruct, objects: RenderedObject[]): AnalysisIn
     source: { reference: `named by ${n.construct.node.path}` },
   }));
   const services = new Set(objects.filter(o => o.object.kind === 'Service').map(o => `${o.manifest.metadata?.namespace}/${o.manifest.metadata?.name}`));
-  return [...namespaces, ...(model?.workloads ?? []).filter(w => !w.owned).flatMap(w => {
+  // the Services of gateways that Istio's install deploys and MeshIngress routes through
+  const gatewayServices: AnalysisInput[] = (model?.gatewayServices ?? []).filter(g => !services.has(`${g.namespace}/${g.name}`)).map(g => ({
+    manifest: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: g.name, namespace: g.namespace },
+      spec: { selector: g.selector, ports: g.ports.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: 'TCP' })) },
+    },
+    source: { reference: `named by ${g.construct.node.path}` },
+  }));
+  return [...namespaces, ...gatewayServices, ...(model?.workloads ?? []).filter(w => !w.owned).flatMap(w => {
     const namespace = w.namespace.name;
     const source = { reference: `named by ${w.construct.node.path}` };
     const pod: AnalysisInput = {

@@ -98,6 +98,10 @@ export const MESH = {
     'Namespace %s is not among the objects analyzed, so its data plane (sidecar injection or ambient) is unknown, ' +
     'and a namespace created without labels gets no sidecars; add the Namespace with its labels, or fix the namespace name'),
   CallWithoutPolicy: type('MESH0009', 'CallWithoutPolicy', ERROR, 'The declared call %s is not allowed by %s; %s'),
+  GatewayRouteSkipsWeights: type('MESH0010', 'GatewayRouteSkipsWeights', ERROR,
+    '%s sends to %s %s, but %s splits that host by weight for the mesh (%s); a gateway applies only its own routes, so it balances over ' +
+    'every pod of the Service instead (about one request in two to a one-pod canary); route it with MeshIngress, whose routes carry the ' +
+    'split, or give this route the same destinations and weights'),
 } as const;
 
 /** Every message type, in code order. */

@@ -10,7 +10,7 @@ import { IstioHelmChart } from './helm-chart';
 import { IstioAccessLog } from './mesh-settings';
 import { IstioPilotScaling } from './pilot-scaling';
 import { IstioProfile } from './profile';
-import { GatewayKind, publicLoadBalancerProblem, resolveGateway } from './resolve-gateway';
+import { GatewayKind, publicLoadBalancerProblem, ResolvedGateway, resolveGateway } from './resolve-gateway';
 import { registerRevisions } from './revision-check';
 import { enableAppChecks } from '../common/app-checks';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
@@ -282,6 +282,15 @@ export class IstioControlPlane extends Construct {
    */
   public addIngressGateway(options: IstioGatewayOptions): void {
     this.addGateway(GatewayKind.INGRESS, options);
+  }
+
+  /**
+   * The gateways, checked, for constructs that route through them (MeshIngress).
+   *
+   * @internal
+   */
+  public get _gateways(): readonly ResolvedGateway[] {
+    return this.model.gateways;
   }
 
   /**

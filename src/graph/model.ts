@@ -1,6 +1,7 @@
 // The model of the mesh: what the constructs of one app declare, recorded as intents (namespaces,
 // workloads, calls), resolved once per synth (resolve.ts) and turned into objects by the renderers of
 // each namespace's data plane. Constructs record; they do not render each other's objects. Internal.
+import type { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { unknownNames } from './names';
@@ -10,6 +11,9 @@ import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN, ISTIO_NAMESPACE } from '.
 import { invalidMessage } from '../common/validation';
 import type { DataPlaneRenderer } from '../data-plane/data-plane';
 import { SidecarDataPlane } from '../data-plane/sidecar';
+import type { AnalysisEngine } from '../traffic/canary-analysis';
+import type { RetryPolicy, RouteResilience } from '../traffic/retries';
+import type { RouteSpec } from '../traffic/routing';
 import type { AuthorizationRule } from '../zero-trust/authorization';
 
 /** A namespace the app creates (managed) or names as existing elsewhere. */
@@ -123,6 +127,57 @@ export interface WorkloadIntent {
   readonly ingressGateway?: boolean;
   /** The route to its Service, when the app writes one. */
   route?: RouteBudget;
+  /** How mesh callers are routed to its Service, when the app writes the route (a CanaryService). */
+  routing?: WorkloadRouting;
+}
+
+/**
+ * How the mesh routes callers to a workload's Service: what a gateway that routes to the same
+ * Service must carry too, or its requests skip the weights (issue 18).
+ */
+export interface WorkloadRouting {
+  /** The controller that moves the weights; undefined for the app's own static split. */
+  readonly engine?: AnalysisEngine;
+  /** The route the data plane renders for mesh callers; undefined with Flagger, which writes its own. */
+  readonly route?: RouteSpec;
+  /** The route's timeout and retries, resolved. */
+  readonly resilience: RouteResilience;
+  /** The timeout and retries as given, for a gateway route that overrides one of them. */
+  readonly timeout?: Duration;
+  readonly retries?: RetryPolicy;
+}
+
+/**
+ * The Kubernetes Service of a gateway that the app routes through but does not deploy (Istio's
+ * install does): the analysis stands it in with its ports, where a Gateway server's port is checked.
+ */
+export interface GatewayServiceIntent {
+  readonly construct: IConstruct;
+  readonly name: string;
+  readonly namespace: string;
+  /** The labels of the gateway's pods, which the Service selects. */
+  readonly selector: Record<string, string>;
+  readonly ports: Array<{ readonly name: string; readonly port: number; readonly targetPort: number }>;
+}
+
+/**
+ * A route from a gateway to a workload, recorded so that the workload's progressive-delivery
+ * controller moves the gateway's weights too (Flagger's `service.gateways`, Argo Rollouts'
+ * `virtualServices`).
+ */
+export interface GatewayRouteIntent {
+  /** The construct that routes (a MeshIngress). */
+  readonly construct: IConstruct;
+  readonly callee: WorkloadIntent;
+  /** The Istio Gateway as a VirtualService names it, `<namespace>/<name>`. */
+  readonly gateway: string;
+  /** The host users call. */
+  readonly host: string;
+  /**
+   * The VirtualService that holds the route and the names of its routes that a controller weights;
+   * undefined when the controller writes the route itself (Flagger).
+   */
+  readonly virtualService?: { readonly name: string; readonly namespace: string; readonly routes: string[] };
 }
 
 /** A declared call. */
@@ -162,6 +217,10 @@ export class MeshModel {
   public readonly namespaces = new Map<string, NamespaceIntent>();
   public readonly workloads: WorkloadIntent[] = [];
   public readonly calls: CallIntent[] = [];
+  /** Routes of gateways to workloads, in declaration order. */
+  public readonly gatewayRoutes: GatewayRouteIntent[] = [];
+  /** Services of gateways the app routes through, once each. */
+  public readonly gatewayServices: GatewayServiceIntent[] = [];
   /** Destinations every proxy of the mesh sends to. */
   public readonly meshEgress: MeshEgress[] = [];
   /** The most tries one request may cause at a service, along any call chain. */
@@ -236,6 +295,23 @@ export class MeshModel {
     this.changed();
     this.render(call.callee);
     this.render(call.caller);
+  }
+
+  /** Records a route of a gateway to a workload. */
+  public addGatewayRoute(route: GatewayRouteIntent): void {
+    this.gatewayRoutes.push(route);
+    this.changed();
+  }
+
+  /** Records the Service of a gateway, unless one of that name and namespace is known. */
+  public addGatewayService(service: GatewayServiceIntent): void {
+    if (this.gatewayServices.some(s => s.name === service.name && s.namespace === service.namespace)) return;
+    this.gatewayServices.push(service);
+  }
+
+  /** The gateway routes to the workload that `construct` declared. */
+  public gatewayRoutesTo(construct: IConstruct): GatewayRouteIntent[] {
+    return this.gatewayRoutes.filter(r => r.callee.construct === construct);
   }
 
   /**

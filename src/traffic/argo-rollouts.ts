@@ -9,7 +9,7 @@ import { AnalysisEngine, ArgoRolloutsAnalysisOptions, canarySteps, checkControll
 import { CanarySpec, CanarySpecInput, replicasOf } from './canary-spec';
 import { resolveCircuitBreaker } from './circuit-breaking';
 import { CanaryRollout, RenderedCanary } from './rollout';
-import { PRIMARY_ROUTE } from './routing';
+import { PRIMARY_ROUTE, RouteSpec } from './routing';
 import { addService } from './service';
 import { addDisruptionBudget, addWorkload } from './workload';
 import {
@@ -19,6 +19,7 @@ import {
 import { AppProtocol } from '../common/app-protocol';
 import { sha256 } from '../common/hash';
 import { invalid } from '../common/validation';
+import { MeshModel } from '../graph/model';
 import { IstioQuery, p99DurationMs, successRatePercent } from '../observability/promql';
 
 /** Subset names the Rollout and the DestinationRule share. */
@@ -74,7 +75,7 @@ export class ArgoRolloutsRollout implements CanaryRollout {
     }
     // Argo Rollouts moves the weights during a rollout; Git holds its resting state, 100/0. It adds
     // each ReplicaSet's pod-template hash to the `stable` and `canary` subsets.
-    const route = spec.namespace.dataPlane.renderRoute(scope, {
+    const routeSpec: RouteSpec = {
       name: spec.name,
       namespace: spec.namespace.name,
       labels: spec.labels,
@@ -86,7 +87,8 @@ export class ArgoRolloutsRollout implements CanaryRollout {
       canaryHeader: spec.canaryHeader,
       resilience: spec.resilience,
       controller: 'Argo Rollouts',
-    });
+    };
+    const route = spec.namespace.dataPlane.renderRoute(scope, routeSpec);
     const rollout = addRollout(scope, 'Rollout', {
       name: spec.name,
       namespace: spec.namespace.name,
@@ -104,7 +106,7 @@ export class ArgoRolloutsRollout implements CanaryRollout {
       target: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: spec.name },
       autoscaling: spec.autoscaling,
     });
-    return { service, deployments: [deployment], ...route, rollout, analysisTemplate, autoscaler, selector: allPods };
+    return { service, deployments: [deployment], ...route, rollout, analysisTemplate, autoscaler, selector: allPods, routeSpec };
   }
 }
 
@@ -171,7 +173,17 @@ function addRollout(scope: Construct, id: string, o: ArgoRolloutOptions): ApiObj
         canary: {
           trafficRouting: {
             istio: {
-              virtualService: { name: o.name, routes: [o.route] },
+              // the routes of gateways to the service too, or their users skip the weights (issue 18):
+              // Argo Rollouts sets the weights of every route listed
+              virtualService: Lazy.any({
+                produce: () => gatewayVirtualServices(scope, o.namespace).length > 0 ? undefined : { name: o.name, routes: [o.route] },
+              }),
+              virtualServices: Lazy.any({
+                produce: () => {
+                  const gateways = gatewayVirtualServices(scope, o.namespace);
+                  return gateways.length === 0 ? undefined : [{ name: o.name, routes: [o.route] }, ...gateways];
+                },
+              }),
               destinationRule: { name: o.name, stableSubsetName: STABLE_SUBSET, canarySubsetName: CANARY_SUBSET },
             },
           },
@@ -190,6 +202,21 @@ function addRollout(scope: Construct, id: string, o: ArgoRolloutOptions): ApiObj
       },
     },
   });
+}
+
+/**
+ * The VirtualServices of gateway routes to the service, as a Rollout lists them: `<name>` in the
+ * Rollout's namespace, `<name>.<namespace>` elsewhere (Argo Rollouts utils/istio
+ * `GetVirtualServiceNamespaceName`).
+ */
+function gatewayVirtualServices(scope: Construct, namespace: string): Array<{ name: string; routes: string[] }> {
+  const routes = new Map<string, string[]>();
+  for (const { virtualService: vs } of MeshModel.of(scope).gatewayRoutesTo(scope)) {
+    if (!vs) continue;
+    const name = vs.namespace === namespace ? vs.name : `${vs.name}.${vs.namespace}`;
+    routes.set(name, [...new Set([...routes.get(name) ?? [], ...vs.routes])]);
+  }
+  return [...routes].map(([name, names]) => ({ name, routes: names }));
 }
 
 interface AnalysisTemplateOptions {

@@ -300,6 +300,13 @@ export class CanaryService extends Construct implements IMeshWorkload {
       owned: true,
       description: `service ${namespace.name}/${spec.name}`,
       route: rendered.budget ?? spec.resilience.budget,
+      routing: {
+        engine: props.analysis?.engine,
+        route: rendered.routeSpec,
+        resilience: spec.resilience,
+        timeout: props.timeout,
+        retries: props.retries,
+      },
     });
   }
 

@@ -15,7 +15,7 @@
 // (Kubernetes HPA docs, "Implicit maintenance-mode deactivation"). Without `autoscaling`,
 // minReplicas = maxReplicas pins the count; without metrics Kubernetes defaults to 80% CPU, which
 // only matters between the two bounds, so the count holds even without metrics-server.
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addAutoscaler } from './autoscaling';
@@ -31,6 +31,7 @@ import {
   CanarySpecProvider, CanarySpecService, CanarySpecServiceTrafficPolicyTlsMode, CanarySpecTargetRefKind,
 } from '../../imports/flagger.app';
 import { invalid } from '../common/validation';
+import { GatewayRouteIntent, MeshModel } from '../graph/model';
 
 /**
  * Flagger: it moves the traffic to the canary step by step while its built-in Istio metrics stay
@@ -211,6 +212,11 @@ function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryOptions)
       autoscalerRef: { apiVersion: 'autoscaling/v2', kind: CanarySpecAutoscalerRefKind.HORIZONTAL_POD_AUTOSCALER, name: o.name },
       service: {
         name: o.name,
+        // Flagger's VirtualService serves the gateways routed to this service too, so their users get
+        // the canary's weights (issue 18); with gateways listed, Flagger adds "mesh" only when told
+        // (pkg/router/istio.go reconcileVirtualService)
+        gateways: Lazy.any({ produce: () => gatewayRoutes(scope, r => r.gateway, ['mesh']) }),
+        hosts: Lazy.any({ produce: () => gatewayRoutes(scope, r => r.host) }),
         port: o.port,
         targetPort: o.targetPort,
         portName: o.portName,
@@ -227,4 +233,10 @@ function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryOptions)
       },
     },
   });
+}
+
+/** What the gateway routes to the service name, sorted, after `first`; undefined when none routes to it. */
+function gatewayRoutes(scope: Construct, value: (route: GatewayRouteIntent) => string, first: string[] = []): string[] | undefined {
+  const routes = MeshModel.of(scope).gatewayRoutesTo(scope);
+  return routes.length === 0 ? undefined : [...first, ...[...new Set(routes.map(value))].sort()];
 }

@@ -5,6 +5,7 @@ import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { CanarySpec, CanarySpecInput } from './canary-spec';
+import type { RouteSpec } from './routing';
 import type { RouteBudget } from '../graph/model';
 
 /** What a rollout rendered, for the CanaryService's escape hatches. */
@@ -23,6 +24,8 @@ export interface RenderedCanary {
   readonly selector: Record<string, string>;
   /** The timeout and retries the data plane applies, when they differ from what was asked for. */
   readonly budget?: RouteBudget;
+  /** The route asked of the data plane; undefined when the controller writes the route (Flagger). */
+  readonly routeSpec?: RouteSpec;
 }
 
 /** A way to roll out a CanaryService. */

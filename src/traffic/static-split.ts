@@ -6,6 +6,7 @@ import { addAutoscaler } from './autoscaling';
 import { CanarySpec, replicasOf } from './canary-spec';
 import { resolveCircuitBreaker } from './circuit-breaking';
 import { CanaryRollout, RenderedCanary } from './rollout';
+import type { RouteSpec } from './routing';
 import { addService } from './service';
 import { addDisruptionBudget, addWorkload } from './workload';
 import { workloadLabels } from '../common/labels';
@@ -58,7 +59,7 @@ export class StaticSplit implements CanaryRollout {
       return deployment;
     });
 
-    const route = spec.namespace.dataPlane.renderRoute(scope, {
+    const routeSpec: RouteSpec = {
       name: spec.name,
       namespace: spec.namespace.name,
       labels: spec.labels,
@@ -72,7 +73,8 @@ export class StaticSplit implements CanaryRollout {
       resilience: spec.resilience,
       servicePort: { port: spec.port, targetPort: spec.targetPort, name: spec.portName },
       explicitCircuitBreaker: spec.circuitBreaker !== undefined,
-    });
-    return { service, deployments, autoscaler, ...route, selector: { 'app.kubernetes.io/name': spec.name } };
+    };
+    const route = spec.namespace.dataPlane.renderRoute(scope, routeSpec);
+    return { service, deployments, autoscaler, ...route, selector: { 'app.kubernetes.io/name': spec.name }, routeSpec };
   }
 }

@@ -16,6 +16,15 @@ interface Case {
   readonly app?: string[];
 }
 
+/** A MESH0010 line: a gateway route to a host the mesh splits by weight, without the split. */
+function gatewayRoute(origin: string, route: string, host: string, how: string, split: string, weights: string): string {
+  return `Error [MESH0010] (${origin}) ${route} sends to ${host}.default.svc.cluster.local ${how}, but ${split} splits that host by weight ` +
+    `for the mesh (${weights}); a gateway applies only its own routes, so it balances over every pod of the Service instead (about one ` +
+    'request in two to a one-pod canary); route it with MeshIngress, whose routes carry the split, or give this route the same destinations and weights';
+}
+const PAY_SPLIT = 'v1 90%, v2 10%';
+const CART_SPLIT = 'cart-v1.default.svc.cluster.local 95%, cart-v2.default.svc.cluster.local 5%';
+
 const CASES: Case[] = [
   {
     fixture: 'ist0101-hosts',
@@ -228,6 +237,19 @@ const CASES: Case[] = [
     messages: ['Warning [MESH0008] (Deployment shop/reviews) Namespace shop is not among the objects analyzed, so its data plane (sidecar ' +
       'injection or ambient) is unknown, and a namespace created without labels gets no sidecars; add the Namespace with its labels, or fix ' +
       'the namespace name'],
+  },
+  {
+    fixture: 'mesh0010-gateway-route-weights',
+    messages: [
+      gatewayRoute('HTTPRoute default/edge', 'rule #0', 'cart', 'itself, not to its versions\' Services', 'HTTPRoute default/cart', CART_SPLIT),
+      gatewayRoute('HTTPRoute default/edge', 'rule #1', 'pay', 'as a Service, and an HTTPRoute cannot name a DestinationRule subset',
+        'VirtualService default/pay', PAY_SPLIT),
+      gatewayRoute('VirtualService default/shop', 'HTTP route "pay"', 'pay', 'without the same subsets and weights', 'VirtualService default/pay', PAY_SPLIT),
+      gatewayRoute('VirtualService default/shop', 'HTTP route "pay-half"', 'pay', 'without the same subsets and weights', 'VirtualService default/pay', PAY_SPLIT),
+      gatewayRoute('VirtualService default/shop', 'HTTP route "primary" of delegate VirtualService default/checkout', 'pay',
+        'without the same subsets and weights', 'VirtualService default/pay', PAY_SPLIT),
+      gatewayRoute('VirtualService default/shop', 'HTTP route "cart"', 'cart', 'itself, not to its versions\' Services', 'HTTPRoute default/cart', CART_SPLIT),
+    ],
   },
 ];
 

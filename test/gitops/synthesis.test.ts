@@ -53,7 +53,9 @@ function dependentCharts(props: { outdir: string; yamlOutputType?: YamlOutputTyp
 
 test('the reference example: the same files as App.synth()', () => {
   const { cdk8s, atomic } = bothWays(referenceApp);
-  expect(Object.keys(atomic)).toEqual(['frontend.k8s.yaml', 'istio.k8s.yaml', 'mesh.k8s.yaml', 'nodes.k8s.yaml', 'orders.k8s.yaml', 'payments.k8s.yaml']);
+  expect(Object.keys(atomic)).toEqual([
+    'frontend.k8s.yaml', 'ingress.k8s.yaml', 'istio.k8s.yaml', 'mesh.k8s.yaml', 'nodes.k8s.yaml', 'orders.k8s.yaml', 'payments.k8s.yaml',
+  ]);
   expect(atomic).toEqual(cdk8s);
 });
 

@@ -29,6 +29,7 @@ import { plainTextUnderStrictMesh } from './mesh0006-plain-text-under-strict-mes
 import { podSecurity } from './mesh0007-pod-security';
 import { undeclaredNamespaces } from './mesh0008-undeclared-namespaces';
 import { callGraphPolicies } from './mesh0009-call-graph-policies';
+import { gatewayRouteWeights } from './mesh0010-gateway-route-weights';
 
 export const CHECKS: readonly Check[] = [
   // istioctl's analyzers (Istio 1.30 pkg/config/analysis/analyzers)
@@ -61,4 +62,5 @@ export const CHECKS: readonly Check[] = [
   podSecurity,
   undeclaredNamespaces,
   callGraphPolicies,
+  gatewayRouteWeights,
 ];
