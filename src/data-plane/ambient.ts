@@ -112,8 +112,7 @@ export class AmbientDataPlane implements DataPlaneRenderer {
   public renderWorkload(workload: WorkloadIntent, model: MeshModel): void {
     const scope = workload.construct as Construct;
     const waypoint = NamespaceWaypoint.of(workload.namespace)!;
-    const calls = model.calls.filter(c => c.callee === workload || c.caller === workload);
-    const inbound = calls.filter(c => c.callee === workload);
+    const { inbound, outbound } = model.callsOf(workload);
     if (waypoint.mode !== AmbientWaypoint.NEVER) {
       const l7 = inbound.filter(c => c.methods || c.paths);
       const reason = `calls to ${workload.description} narrowed by methods or paths`;
@@ -124,7 +123,7 @@ export class AmbientDataPlane implements DataPlaneRenderer {
       ensureChild(scope, 'AuthorizationPolicy', () => addZtunnelAuthorization(scope, 'AuthorizationPolicy', workload, model, waypoint));
     }
     waypoint.renderWorkload(workload);
-    if (calls.length > 0) {
+    if (inbound.length + outbound.length > 0) {
       ensureChild(scope, 'NetworkPolicy', () => addWorkloadNetworkPolicy(scope, 'NetworkPolicy', workload, model));
     }
   }

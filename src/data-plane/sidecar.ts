@@ -107,11 +107,11 @@ export class SidecarDataPlane implements DataPlaneRenderer {
     const scope = workload.construct;
     // every workload of the graph sees only the hosts it calls (cuts proxy memory and istiod's push size)
     ensureChild(scope, 'Sidecar', () => this.addWorkloadSidecar(scope, workload, model));
-    const calls = model.calls.filter(c => c.callee === workload || c.caller === workload);
-    if (calls.some(c => c.callee === workload)) {
+    const { inbound, outbound } = model.callsOf(workload);
+    if (inbound.length > 0) {
       ensureChild(scope, 'AuthorizationPolicy', () => addWorkloadAuthorization(scope as Construct, 'AuthorizationPolicy', workload, model));
     }
-    if (calls.length > 0) {
+    if (inbound.length + outbound.length > 0) {
       ensureChild(scope, 'NetworkPolicy', () => addWorkloadNetworkPolicy(scope as Construct, 'NetworkPolicy', workload, model));
     }
   }

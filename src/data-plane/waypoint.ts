@@ -102,7 +102,7 @@ export class NamespaceWaypoint {
   /** Adds the waypoint's AuthorizationPolicy of a workload with a Service, once the waypoint exists. */
   public renderWorkload(workload: WorkloadIntent): void {
     if (!this.exists || workload.serviceName === undefined) return;
-    if (!this.model.calls.some(c => c.callee === workload)) return;
+    if (this.model.callsOf(workload).inbound.length === 0) return;
     if (workload.construct.node.tryFindChild('WaypointAuthorizationPolicy')) return;
     addWaypointAuthorization(workload.construct as Construct, 'WaypointAuthorizationPolicy', workload, this.model, this);
   }

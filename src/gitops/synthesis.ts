@@ -4,12 +4,13 @@
 // `_synthChart`: "we must prepare the entire app before synthesizing the chart"): charts x
 // constructs. Validating and resolving once gives the same files for the same app: validations
 // only read the tree, and resolving dependencies adds the same edges each time. The file names,
-// the order of charts and objects and the YAML are cdk8s's own (DependencyGraph, Names, Yaml),
-// mirrored from the same source; test/gitops/synthesis.test.ts compares the bytes. Internal.
+// the order of charts and objects are cdk8s's own (DependencyGraph, Names), mirrored from the same
+// source, and so is the YAML (yaml.ts); test/gitops/synthesis.test.ts compares the bytes. Internal.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, App, Chart, DependencyGraph, Names, Yaml, YamlOutputType } from 'cdk8s';
+import { ApiObject, App, Chart, DependencyGraph, Names, YamlOutputType } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { saveYaml } from './yaml';
 import { renderedObjects } from '../common/app-checks';
 
 /** Writes what `app.synth()` would write to `outdir`. */
@@ -24,21 +25,21 @@ export function synthesize(app: App, outdir: string): void {
 
   switch (app.yamlOutputType) {
     case YamlOutputType.FILE_PER_APP:
-      if (charts.length > 0) Yaml.save(path.join(outdir, `app${app.outputFileExtension}`), charts.flatMap(toKube));
+      if (charts.length > 0) saveYaml(path.join(outdir, `app${app.outputFileExtension}`), charts.flatMap(toKube));
       break;
     case YamlOutputType.FILE_PER_CHART:
-      charts.forEach((chart, i) => Yaml.save(path.join(outdir, chartName(chart, dependantCharts, i) + app.outputFileExtension), toKube(chart)));
+      charts.forEach((chart, i) => saveYaml(path.join(outdir, chartName(chart, dependantCharts, i) + app.outputFileExtension), toKube(chart)));
       break;
     case YamlOutputType.FILE_PER_RESOURCE:
       for (const doc of charts.flatMap(toKube)) {
-        if (doc !== undefined) Yaml.save(path.join(outdir, resourceFileName(doc) + app.outputFileExtension), [doc]);
+        if (doc !== undefined) saveYaml(path.join(outdir, resourceFileName(doc) + app.outputFileExtension), [doc]);
       }
       break;
     case YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE:
       charts.forEach((chart, i) => {
         const folder = path.join(outdir, chartName(chart, dependantCharts, i));
         fs.mkdirSync(folder, { recursive: true });
-        for (const doc of toKube(chart)) Yaml.save(path.join(folder, resourceFileName(doc) + app.outputFileExtension), [doc]);
+        for (const doc of toKube(chart)) saveYaml(path.join(folder, resourceFileName(doc) + app.outputFileExtension), [doc]);
       });
       break;
     default:

@@ -46,11 +46,6 @@ function timeoutWarnings(model: MeshModel): BudgetWarning[] {
 
 /** A service that one request may reach more often than `maxTriesPerRequest`, through retries at several hops. */
 function amplificationWarnings(model: MeshModel): BudgetWarning[] {
-  const callersOf = new Map<WorkloadIntent, WorkloadIntent[]>();
-  for (const { caller, callee } of model.calls) {
-    if (caller === callee) continue;
-    callersOf.set(callee, [...callersOf.get(callee) ?? [], caller]);
-  }
   // The most tries one request may cause at a workload, and the chain that causes them. A workload
   // no declared call reaches is where requests enter (its own route's retries are not on the path);
   // each call to a callee multiplies by the tries of the callee's route.
@@ -61,8 +56,8 @@ function amplificationWarnings(model: MeshModel): BudgetWarning[] {
     if (known) return known;
     visiting.add(w);
     let result = { tries: 1, chain: [w] };
-    for (const caller of callersOf.get(w) ?? []) {
-      if (visiting.has(caller)) continue; // a cycle: counted once
+    for (const { caller } of model.callsOf(w).inbound) {
+      if (caller === w || visiting.has(caller)) continue; // a cycle: counted once
       const upstream = worst(caller);
       const tries = upstream.tries * ((w.route?.retries ?? 0) + 1);
       if (tries > result.tries || result.chain.length === 1) result = { tries, chain: [...upstream.chain, w] };

@@ -217,8 +217,7 @@ export function declareCall(caller: IConstruct, callee: IMeshWorkload, options: 
   const ports = checkPorts(caller, 'calls ports', options.ports);
   const methods = checkMethods(caller, 'calls methods', options.methods);
   const paths = checkPaths(caller, 'calls paths', options.paths);
-  const key = JSON.stringify([ports, methods, paths]);
-  if (model.calls.some(c => c.caller === from && c.callee === to && JSON.stringify([c.ports, c.methods, c.paths]) === key)) {
+  if (model.findCall(from, to, ports, methods, paths)) {
     throw invalid(caller, 'calls', to.description, 'the same call was declared twice; remove one of the declarations');
   }
   model.addCall({ caller: from, callee: to, ports, methods, paths });

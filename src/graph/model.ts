@@ -180,6 +180,12 @@ export interface GatewayRouteIntent {
   readonly virtualService?: { readonly name: string; readonly namespace: string; readonly routes: string[] };
 }
 
+/** The calls of one workload. */
+export interface WorkloadCalls {
+  readonly inbound: CallIntent[];
+  readonly outbound: CallIntent[];
+}
+
 /** A declared call. */
 export interface CallIntent {
   readonly caller: WorkloadIntent;
@@ -227,6 +233,8 @@ export class MeshModel {
   public maxTriesPerRequest = DEFAULT_MAX_TRIES;
 
   private readonly byConstruct = new WeakMap<IConstruct, WorkloadIntent>();
+  /** The calls of each workload, so that rendering one reads its own calls, not the whole mesh's. */
+  private readonly callIndex = new Map<WorkloadIntent, WorkloadCalls>();
   private version = 0;
   private cached?: { version: number; mesh: ResolvedMesh };
   private names?: Problem[];
@@ -292,9 +300,27 @@ export class MeshModel {
   /** Records a call and lets both ends render what it needs. */
   public addCall(call: CallIntent): void {
     this.calls.push(call);
+    this.callsOf(call.caller).outbound.push(call);
+    this.callsOf(call.callee).inbound.push(call);
     this.changed();
     this.render(call.callee);
     this.render(call.caller);
+  }
+
+  /** The calls a workload receives and makes, in declaration order. */
+  public callsOf(workload: WorkloadIntent): WorkloadCalls {
+    let calls = this.callIndex.get(workload);
+    if (!calls) {
+      calls = { inbound: [], outbound: [] };
+      this.callIndex.set(workload, calls);
+    }
+    return calls;
+  }
+
+  /** The call already declared from `caller` to `callee` with the same ports, methods and paths. */
+  public findCall(caller: WorkloadIntent, callee: WorkloadIntent, ports?: number[], methods?: string[], paths?: string[]): CallIntent | undefined {
+    const key = JSON.stringify([ports, methods, paths]);
+    return this.callsOf(callee).inbound.find(c => c.caller === caller && JSON.stringify([c.ports, c.methods, c.paths]) === key);
   }
 
   /** Records a route of a gateway to a workload. */

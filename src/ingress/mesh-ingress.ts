@@ -186,8 +186,7 @@ export class MeshIngress extends Construct {
       paths: route.pathPrefix === '/' ? undefined : [route.pathPrefix, `${route.pathPrefix}/*`],
     };
     const caller = model.workloadOf(this.caller)!;
-    const key = JSON.stringify([call.ports, undefined, call.paths]);
-    if (!model.calls.some(c => c.caller === caller && c.callee === target && JSON.stringify([c.ports, c.methods, c.paths]) === key)) {
+    if (!model.findCall(caller, target, call.ports, undefined, call.paths)) {
       declareCall(this.caller, service, call);
     }
   }
