@@ -5,7 +5,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { buildMesh } from '../../bench/mesh';
+import { EXAMPLES } from '../../examples';
 import { referenceApp } from '../../examples/app';
+import * as lib from '../../src';
 import { AtomicSynth, MeshWarnings, WarningMode } from '../../src';
 
 /** Every file under a folder (recursively) with its content. */
@@ -56,6 +59,18 @@ test('the reference example: the same files as App.synth()', () => {
   expect(Object.keys(atomic)).toEqual([
     'frontend.k8s.yaml', 'ingress.k8s.yaml', 'istio.k8s.yaml', 'mesh.k8s.yaml', 'nodes.k8s.yaml', 'orders.k8s.yaml', 'payments.k8s.yaml',
   ]);
+  expect(atomic).toEqual(cdk8s);
+});
+
+test.each(EXAMPLES.filter(([name]) => name !== 'reference'))('the %s example: the same files as App.synth()', (_name, build) => {
+  const { cdk8s, atomic } = bothWays(build);
+  expect(Object.keys(atomic).length).toBeGreaterThan(0);
+  expect(atomic).toEqual(cdk8s);
+});
+
+test('the benchmark\'s mesh (60 services in 3 namespaces, with calls and alerts): the same files as App.synth()', () => {
+  const { cdk8s, atomic } = bothWays(props => buildMesh(lib, 60, props.outdir));
+  expect(Object.keys(atomic)).toContain('team-2.k8s.yaml');
   expect(atomic).toEqual(cdk8s);
 });
 
