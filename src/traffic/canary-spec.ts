@@ -1,12 +1,12 @@
 // A CanaryService's props, checked once and resolved into what every rollout (the static split,
 // Flagger, Argo Rollouts) renders from: names, ports, versions, route options, pod settings.
 // Internal.
-import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Autoscaling, ResolvedAutoscaling, resolveAutoscaling } from './autoscaling';
+import { ResolvedAutoscaling, resolveAutoscaling } from './autoscaling';
+import type { CanaryServiceProps } from './canary-service';
 import { CircuitBreaker } from './circuit-breaking';
 import { AppProtocol, isHttpFamily, resolvePortProtocol } from './port-naming';
-import { resolveRouteResilience, RetryPolicy, RouteResilience } from './retries';
+import { resolveRouteResilience, RouteResilience } from './retries';
 import { HeaderMatch } from './routing';
 import { TopologySpread } from './topology-spread';
 import { DEFAULT_REPLICAS, ServiceVersion } from './workload';
@@ -45,26 +45,8 @@ export interface CanarySpec {
   readonly autoscaling?: ResolvedAutoscaling;
 }
 
-/** The props `resolveCanarySpec` reads (CanaryServiceProps without the analysis). */
-export interface CanarySpecInput {
-  readonly name: string;
-  readonly port: number;
-  readonly targetPort?: number;
-  readonly protocol?: AppProtocol;
-  readonly portName?: string;
-  readonly stable: ServiceVersion;
-  readonly canary?: ServiceVersion;
-  readonly timeout?: Duration;
-  readonly retries?: RetryPolicy;
-  readonly circuitBreaker?: CircuitBreaker;
-  readonly canaryHeader?: HeaderMatch;
-  readonly mirrorPercentage?: number;
-  readonly serviceAccountName?: string;
-  readonly sysctls?: PodSysctls;
-  readonly writablePaths?: string[];
-  readonly spread?: TopologySpread;
-  readonly autoscaling?: Autoscaling;
-}
+/** The props `resolveCanarySpec` reads: CanaryServiceProps, whose namespace is resolved already. */
+export type CanarySpecInput = Omit<CanaryServiceProps, 'namespace' | 'analysis'>;
 
 // Images commonly write temporary files there (Kubernetes' read-only root filesystem guidance).
 const DEFAULT_WRITABLE_PATHS = ['/tmp'];
