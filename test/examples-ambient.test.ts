@@ -50,13 +50,15 @@ test('no sidecars: ambient namespaces, no injection label, no Sidecar resource',
     expect(labels['istio.io/dataplane-mode']).toBe('ambient');
     expect(labels).not.toHaveProperty('istio-injection');
   }
+  expect(findOne(files['frontend.k8s.yaml'], 'Namespace').metadata.labels['istio.io/ingress-use-waypoint']).toBe('true');
   expect(findAll(all, 'Sidecar')).toEqual([]);
   expect(findAll(all, 'VirtualService')).toEqual([]);
 });
 
 test('a waypoint where L7 is used, saying what uses it', () => {
   expect(findAll(all, 'Gateway').map(g => [g.metadata.namespace, g.metadata.annotations['cdk8s-mesh/waypoint-needed-by']])).toEqual([
-    ['frontend', 'service frontend/web: a route timeout'],
+    // the gateway goes through web's waypoint, which applies web's route (istio.io/ingress-use-waypoint)
+    ['frontend', 'service frontend/web: a route timeout; ingress gateways\' requests to service frontend/web, whose route the waypoint applies'],
     ['orders', 'service orders/checkout: a route timeout; service orders/inventory: a route timeout; calls to service orders/inventory narrowed by methods or paths'],
     ['payments', 'service payments/payment-service: a canary, a route timeout, retries; calls to service payments/payment-service narrowed by methods or paths'],
   ]);

@@ -8,8 +8,9 @@ import { AnalysisInput, AnalyzedObject, ObjectIndex, TYPES } from './_object-ind
 import { AnalysisLevel } from './analysis-level';
 import type { RenderedObject } from '../common/app-checks';
 import { MeshWarnings } from '../common/warnings';
-import { MeshModel } from '../graph/model';
+import { MeshModel, WorkloadIntent } from '../graph/model';
 import { MeshIngress } from '../ingress/mesh-ingress';
+import { AnalysisEngine } from '../traffic/canary-analysis';
 import { CanaryService } from '../traffic/canary-service';
 import { ZeroTrustNamespace } from '../zero-trust/zero-trust-namespace';
 
@@ -66,7 +67,8 @@ export function meshAnalysisCheck(objects: RenderedObject[], _root: IConstruct):
  * (ZeroTrustNamespace.fromName()) stands in as a Namespace with its data plane's labels; a workload
  * deployed by other means (MeshWorkload.fromService(), the ingress gateway as a caller), as pods
  * with its labels and its Service, so that the policies written for it select something; the
- * Service of a gateway a MeshIngress routes through, with the ports it was given.
+ * Service of a gateway a MeshIngress routes through, with the ports it was given; the Services
+ * Flagger creates for a CanaryService it rolls out.
  */
 function namedWorkloads(root: IConstruct, objects: RenderedObject[]): AnalysisInput[] {
   const model = MeshModel.existing(root);
@@ -85,9 +87,16 @@ function namedWorkloads(root: IConstruct, objects: RenderedObject[]): AnalysisIn
     },
     source: { reference: `named by ${g.construct.node.path}` },
   }));
-  return [...namespaces, ...gatewayServices, ...(model?.workloads ?? []).filter(w => !w.owned).flatMap(w => {
+  return [...namespaces, ...gatewayServices, ...(model?.workloads ?? []).flatMap(w => {
     const namespace = w.namespace.name;
     const source = { reference: `named by ${w.construct.node.path}` };
+    // a workload the app deploys without its Service: Flagger creates it, and <name>-primary and
+    // <name>-canary (Flagger docs, "How it works"), which ambient's DestinationRules and gateway routes name
+    if (w.owned) {
+      if (!w.serviceName || services.has(`${namespace}/${w.serviceName}`)) return [];
+      const flagger = w.routing?.engine === AnalysisEngine.FLAGGER ? ['primary', 'canary'].map(s => `${w.serviceName}-${s}`) : [];
+      return [w.serviceName, ...flagger].map(name => standInService(w, source, name));
+    }
     const pod: AnalysisInput = {
       manifest: {
         apiVersion: 'v1',
@@ -98,9 +107,14 @@ function namedWorkloads(root: IConstruct, objects: RenderedObject[]): AnalysisIn
       source,
     };
     if (!w.serviceName || services.has(`${namespace}/${w.serviceName}`)) return [pod];
-    const ports = w.ports.map(p => ({ name: `${p.http ? 'http' : 'tcp'}-${p.port}`, port: p.port, targetPort: p.targetPort }));
-    return [pod, { manifest: { apiVersion: 'v1', kind: 'Service', metadata: { name: w.serviceName, namespace }, spec: { selector: w.selector, ports } }, source }];
+    return [pod, standInService(w, source, w.serviceName)];
   })];
+}
+
+/** A workload's Service as the model knows it, under a name. */
+function standInService(w: WorkloadIntent, source: AnalysisInput['source'], name: string): AnalysisInput {
+  const ports = w.ports.map(p => ({ name: `${p.http ? 'http' : 'tcp'}-${p.port}`, port: p.port, targetPort: p.targetPort }));
+  return { manifest: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: w.namespace.name }, spec: { selector: w.selector, ports } }, source };
 }
 
 /** The calls of the app's service graph, as the emitted objects must let them through. */

@@ -11,11 +11,17 @@
 // "Use Layer 4 security policy"); sidecars reach ambient pods over HBONE straight to the pod,
 // bypassing waypoints (Istio docs, "Migrate policies"; istio/istio#51445); NetworkPolicies see
 // HBONE's 15008, and kubelet probes from 169.254.7.127 (Istio docs, "Ambient and Kubernetes
-// NetworkPolicy").
+// NetworkPolicy"); an ingress gateway reaches the pods too, past the waypoint, unless
+// `istio.io/ingress-use-waypoint: "true"` sends it through (pilot/pkg/serviceregistry/ambient/
+// services.go; pilot's TestIngressUseWaypoint sends the Service's cluster to the waypoint, with the
+// Service's address), which the namespace gets when a gateway's call needs the waypoint: HTTP
+// rules, or a service whose route the waypoint applies.
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { ambientProblems } from './ambient-analysis';
-import { AmbientOptions, AmbientWaypoint, CallProxy, DataPlaneRenderer, ensureChild, NamespaceDataPlaneObjects } from './data-plane';
+import {
+  AmbientOptions, AmbientWaypoint, CallProxy, DataPlaneRenderer, ensureChild, GatewayRouting, NamespaceDataPlaneObjects,
+} from './data-plane';
 import { INGRESS_USE_WAYPOINT_LABEL, NamespaceWaypoint, USE_WAYPOINT_LABEL, WAYPOINT_NAME } from './waypoint';
 import { ISTIO_PORTS } from '../common/istio';
 import { invalid, invalidMessage } from '../common/validation';
@@ -33,6 +39,21 @@ const DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode';
 const INJECTION_LABELS = ['istio-injection', 'istio.io/rev'];
 /** The address istio-cni gives kubelet probes of ambient pods (SNAT), so ztunnel lets them through. */
 const KUBELET_PROBE_CIDR = '169.254.7.127/32';
+
+/**
+ * The services of each ambient namespace whose route the waypoint applies (an HTTPRoute whose
+ * parent is the Service, the app's or Flagger's).
+ */
+const waypointRoutes = new WeakMap<NamespaceIntent, Set<string>>();
+
+function routedByWaypoint(workload: WorkloadIntent): boolean {
+  return workload.serviceName !== undefined && waypointRoutes.get(workload.namespace)?.has(workload.serviceName) === true;
+}
+
+function addWaypointRoute(namespace: NamespaceIntent, service: string): void {
+  const services = waypointRoutes.get(namespace) ?? new Set<string>();
+  waypointRoutes.set(namespace, services.add(service));
+}
 
 /** The ambient data plane. */
 export class AmbientDataPlane implements DataPlaneRenderer {
@@ -118,6 +139,11 @@ export class AmbientDataPlane implements DataPlaneRenderer {
       const reason = `calls to ${workload.description} narrowed by methods or paths`;
       if (l7.some(c => c.caller.namespace.dataPlane.outboundViaZtunnel)) waypoint.require(reason);
       if (l7.some(c => c.caller.ingressGateway)) waypoint.requireForIngress(reason);
+      // an ingress gateway applies its own route and reaches the pods, past the waypoint that
+      // splits the versions, unless the namespace sends it through (ingress-use-waypoint)
+      if (routedByWaypoint(workload) && inbound.some(c => c.caller.ingressGateway)) {
+        waypoint.requireForIngress(`ingress gateways' requests to ${workload.description}, whose route the waypoint applies`);
+      }
     }
     if (inbound.length > 0) {
       ensureChild(scope, 'AuthorizationPolicy', () => addZtunnelAuthorization(scope, 'AuthorizationPolicy', workload, model, waypoint));
@@ -175,6 +201,7 @@ export class AmbientDataPlane implements DataPlaneRenderer {
     }
     this.needWaypoint(scope, waypoint, `service ${service}: ${needs.join(', ')}`, 'route', needs);
     const rendered = addGatewayApiRoute(scope, route);
+    if (rendered.httpRoute) addWaypointRoute(ns, route.name);
     const warning = waypointRetryWarning(service, route.resilience, route.protocol);
     if (warning) MeshWarnings.of(scope).add(warning);
     return { ...rendered, budget: waypointBudget(route.resilience) };
@@ -184,7 +211,27 @@ export class AmbientDataPlane implements DataPlaneRenderer {
     const service = `${route.namespace}/${route.name}`;
     const waypoint = NamespaceWaypoint.of(namespaceOf(scope, route.namespace));
     this.needWaypoint(scope, waypoint, `service ${service}: progressive delivery (Flagger)`, 'analysis', ['progressive delivery']);
+    addWaypointRoute(namespaceOf(scope, route.namespace), route.name);
     return gatewayApiFlaggerRoute(scope, route);
+  }
+
+  /**
+   * A gateway's route sends to the Service: without a route of the service's own, ztunnel carries
+   * it to the pods (all of one version); with one, the waypoint applies it to the gateway's requests
+   * too (weights, header route, mirroring, and Flagger's route), once `istio.io/ingress-use-waypoint`
+   * sends the gateway there (Istio 1.30 pilot/pkg/serviceregistry/ambient/services.go; `renderWorkload`
+   * labels the namespace when the gateway's call is declared). Subsets would name nothing: ambient
+   * writes a Service per version, no DestinationRule subsets.
+   */
+  public gatewayRouting(scope: IConstruct, callee: WorkloadIntent): GatewayRouting {
+    if (routedByWaypoint(callee) && !callee.namespace.managed) {
+      throw invalid(scope, 'route', callee.description,
+        `has its route applied by the waypoint of ambient namespace ${callee.namespace.name}, which the app does not create, and ingress ` +
+        'gateways go through a waypoint only where istio.io/ingress-use-waypoint: "true" is on the namespace or the Service, which the app ' +
+        'cannot know, so users could skip the route (its weights, its header route); create the namespace in the app (a ZeroTrustNamespace ' +
+        'with DataPlane.ambient(), which gets the label), or expose a service without a route of its own');
+    }
+    return {};
   }
 
   /** Gives the namespace its waypoint, or fails when it may not have one (a namespace the app only names has its own). */

@@ -92,6 +92,26 @@ export interface CallProxy {
   readonly ports: number[];
 }
 
+/**
+ * How a gateway's route to a service reaches the service's versions. A gateway applies only its own
+ * routes, never the service's mesh route (issue 18), so each data plane says what the gateway's
+ * route must carry for the versions to keep their shares.
+ */
+export interface GatewayRouting {
+  /**
+   * The mesh route the gateway's route must carry itself: subsets, weights, header route,
+   * mirroring. Undefined: the gateway's route sends to the Service, and what is on the way (the
+   * Service's pods, all of one version, or a proxy that applies the service's own route) decides.
+   */
+  readonly split?: RouteSpec;
+  /**
+   * What the service's rollout controller does with the gateway's route: `writes` it (Flagger binds
+   * its own VirtualService to the gateway), or `weights` it (Argo Rollouts, through a delegate).
+   * Undefined: neither.
+   */
+  readonly controller?: 'writes' | 'weights';
+}
+
 /** One data plane's rendering of the mesh. Internal. */
 export interface DataPlaneRenderer {
   readonly name: string;
@@ -156,6 +176,12 @@ export interface DataPlaneRenderer {
 
   /** Renders what a Flagger Canary needs to route in a namespace of this data plane. */
   flaggerRoute(scope: Construct, route: FlaggerRouteSpec): FlaggerRoute;
+
+  /**
+   * How a gateway's route to a workload of this data plane reaches its versions; errors name
+   * `scope` (the construct that routes) when no gateway route could keep them.
+   */
+  gatewayRouting(scope: IConstruct, callee: WorkloadIntent): GatewayRouting;
 }
 
 /** The child of `scope` with that id, created by `create` when missing. */

@@ -4,14 +4,15 @@
 // the proxy's metrics ports, what a sidecar captures.
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
-import { CallProxy, DataPlaneRenderer, ensureChild, NamespaceDataPlaneObjects } from './data-plane';
+import { Construct, IConstruct } from 'constructs';
+import { CallProxy, DataPlaneRenderer, ensureChild, GatewayRouting, NamespaceDataPlaneObjects } from './data-plane';
 import {
   ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode,
 } from '../../imports/networking.istio.io';
 import { ISTIO_PORTS, ISTIOD_POD_LABELS, serviceHost } from '../common/istio';
 import { MeshModel, NamespaceIntent, WorkloadIntent } from '../graph/model';
 import type { ResolvedCall } from '../graph/resolve';
+import { AnalysisEngine } from '../traffic/canary-analysis';
 import { FlaggerRoute, FlaggerRouteSpec, istioFlaggerRoute } from '../traffic/flagger';
 import { addIstioRoute, RenderedRoute, RouteSpec } from '../traffic/routing';
 import { addWorkloadAuthorization } from '../zero-trust/authorization';
@@ -139,6 +140,16 @@ export class SidecarDataPlane implements DataPlaneRenderer {
 
   public flaggerRoute(scope: Construct, route: FlaggerRouteSpec): FlaggerRoute {
     return istioFlaggerRoute(scope, route);
+  }
+
+  public gatewayRouting(_scope: IConstruct, callee: WorkloadIntent): GatewayRouting {
+    // the gateway's Envoy reaches the sidecars' pods itself: its route carries the split (the
+    // callee's sidecar routes nothing inbound), Flagger's VirtualService serves the gateway too
+    // (flagger.ts), and Argo Rollouts weights the gateway's route with the service's own
+    const routing = callee.routing;
+    if (routing?.engine === AnalysisEngine.FLAGGER) return { controller: 'writes' };
+    if (routing?.engine === AnalysisEngine.ARGO_ROLLOUTS) return { split: routing.route, controller: 'weights' };
+    return { split: routing?.route };
   }
 
   private addWorkloadSidecar(scope: Construct, workload: WorkloadIntent, model: MeshModel): ApiObject {

@@ -110,7 +110,8 @@ export class NamespaceWaypoint {
   /**
    * Sends the ingress gateways' calls through the waypoint as well (`istio.io/ingress-use-waypoint`
    * on the namespace, Istio 1.30 pilot/pkg/serviceregistry/ambient/services.go): for the HTTP rules
-   * of their calls, which only the waypoint can enforce.
+   * of their calls, which only the waypoint can enforce, and for the routes it applies (a gateway
+   * that reaches the pods itself skips their weights).
    */
   public requireForIngress(reason: string): void {
     this.require(reason);

@@ -51,13 +51,15 @@ export class GatewayApiRenderer implements IngressRenderer {
   public checkRoute(scope: Construct, route: IngressRoute): void {
     const at = `${route.host}${route.pathPrefix}`;
     const versions = route.split?.split.length ?? 1;
-    if (route.engine !== undefined || versions > 1) {
+    if (route.controller !== undefined || versions > 1) {
       // an HTTPRoute sends to a Service, never to a DestinationRule subset: Istio's gateway would
-      // balance over every pod of the Service, whatever the weights (issue 18)
+      // balance over every pod of the Service, whatever the weights (issue 18). In ambient the
+      // data plane carries no split here: the waypoint applies the service's own route
       throw invalid(scope, 'route', at,
         `goes to ${route.target.description}, whose versions are split by weight${route.engine ? ` by ${route.engine}` : ''}, and an HTTPRoute ` +
         'can only weight Services, not a DestinationRule\'s subsets, so the gateway would split by pod count instead; expose it with ' +
-        'IngressApi.istio(), whose routes carry the split, until the service has a Service per version');
+        'IngressApi.istio(), whose routes carry the split, or run the service in a DataPlane.ambient() namespace, whose waypoint splits ' +
+        'the gateway\'s requests too');
     }
     if (route.options.retries !== undefined) {
       // HTTPRoute `retry` is in the experimental channel only (gateway-api 1.6.1 standard CRDs)

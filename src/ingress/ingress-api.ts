@@ -90,7 +90,9 @@ export class IngressApi {
    * The Gateway API (`gateway.networking.k8s.io/v1` Gateway of class `istio`, HTTPRoutes, and
    * ReferenceGrants for routes to other namespaces), which Istio recommends for new installs. Istio
    * deploys a gateway for the Gateway. An HTTPRoute routes to Services, not to a version's pods,
-   * so a CanaryService with a canary cannot be exposed through it yet.
+   * so a CanaryService with a canary (or a controller) in a sidecar namespace cannot be exposed
+   * through it; in an ambient namespace it can, since the namespace's waypoint splits the gateway's
+   * requests.
    */
   public static gatewayApi(options: GatewayApiIngressOptions = {}): IngressApi {
     return new IngressApi('gateway-api', (scope, settings) => new GatewayApiRenderer(scope, options, settings));

@@ -5,8 +5,9 @@ import { IConstruct } from 'constructs';
 import { checkHost, checkPathPrefix } from './hosts';
 import { serviceHost } from '../common/istio';
 import { invalid } from '../common/validation';
+import type { GatewayRouting } from '../data-plane/data-plane';
 import type { WorkloadIntent } from '../graph/model';
-import { AnalysisEngine } from '../traffic/canary-analysis';
+import type { AnalysisEngine } from '../traffic/canary-analysis';
 import { resolveRouteResilience, RetryPolicy, RouteResilience } from '../traffic/retries';
 import type { RouteSpec } from '../traffic/routing';
 
@@ -30,10 +31,15 @@ export interface IngressRoute {
   readonly resilience: RouteResilience;
   /** The options given for this route. */
   readonly options: RouteInput;
-  /** The mesh route the gateway route must carry (subsets, weights, header route, mirroring). */
+  /**
+   * The mesh route the gateway route must carry (subsets, weights, header route, mirroring), as the
+   * service's data plane says; undefined: the route sends to the Service.
+   */
   readonly split?: RouteSpec;
   /** The controller that moves the weights. */
   readonly engine?: AnalysisEngine;
+  /** What that controller does with the gateway's route: writes it, or weights it. */
+  readonly controller?: GatewayRouting['controller'];
 }
 
 /** The routes of one ingress, in the order they were added. */
@@ -60,6 +66,9 @@ export class IngressRoutes {
     const resilience = overridden || !routing
       ? resolveRouteResilience(scope, `${at} -> ${target.description}`, input.timeout ?? routing?.timeout, input.retries ?? routing?.retries)
       : routing.resilience;
+    // the data plane says what the gateway's route carries; an ambient service whose waypoint
+    // applies its route is routed plainly to the Service, the waypoint splits (data-plane/ambient.ts)
+    const { split, controller } = target.namespace.dataPlane.gatewayRouting(scope, target);
     const route: IngressRoute = {
       host,
       pathPrefix,
@@ -68,8 +77,9 @@ export class IngressRoutes {
       serviceHost: serviceHost(target.serviceName!, target.namespace.name, target.namespace.clusterDomain),
       resilience,
       options: input,
-      split: routing?.route,
+      split,
       engine: routing?.engine,
+      controller,
     };
     this.checkFlagger(scope, route);
     check(route);
@@ -88,12 +98,12 @@ export class IngressRoutes {
   }
 
   /**
-   * Flagger writes the whole VirtualService of its service, with no path match, and binds it to the
-   * gateways it is given: the host is its own.
+   * Flagger (with Istio's provider) writes the whole VirtualService of its service, with no path
+   * match, and binds it to the gateways it is given: the host is its own.
    */
   private checkFlagger(scope: IConstruct, route: IngressRoute): void {
     const others = this.all.filter(r => r.host === route.host);
-    const flagger = [route, ...others].find(r => r.engine === AnalysisEngine.FLAGGER);
+    const flagger = [route, ...others].find(r => r.controller === 'writes');
     if (!flagger) return;
     const why = `Flagger writes the VirtualService of ${flagger.target.description} itself, for every path of the host it is given`;
     if (others.length > 0 || route.pathPrefix !== '/') {

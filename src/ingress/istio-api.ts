@@ -13,7 +13,10 @@
 // DestinationRule's host, as written (the service's short name, which resolves in the service's
 // namespace only; argo-rollouts rollout/trafficrouting/istio/istio.go `reconcileVirtualService`).
 // Flagger writes its own VirtualService and binds it to the gateway (flagger.ts): the ingress
-// writes none for that host.
+// writes none for that host. What a route carries is the service's data plane's to say
+// (`DataPlaneRenderer.gatewayRouting`): in ambient, where the namespace's waypoint applies the
+// service's own route (an HTTPRoute, Flagger's too) to the gateway's requests, the route sends to
+// the Service plainly, with no subsets (ambient writes none) and no weights.
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { hostSlug, labelName, servedHosts } from './hosts';
@@ -27,7 +30,6 @@ import { hostsMatch } from '../analysis/_hosts';
 import { sha256 } from '../common/hash';
 import { invalid, invalidMessage } from '../common/validation';
 import { MeshModel } from '../graph/model';
-import { AnalysisEngine } from '../traffic/canary-analysis';
 import { CANARY_HEADER_ROUTE, PRIMARY_ROUTE } from '../traffic/routing';
 
 /** The Istio-API rendering of an ingress. */
@@ -92,9 +94,9 @@ export class IstioApiRenderer implements IngressRenderer {
 
   public addRoute(scope: Construct, route: IngressRoute) {
     const intent = { gateway: this.gatewayRef, host: route.host };
-    if (route.engine === AnalysisEngine.FLAGGER) return intent;
+    if (route.controller === 'writes') return intent;
     this.ensureVirtualService(scope, route.host);
-    if (route.engine !== AnalysisEngine.ARGO_ROLLOUTS) return intent;
+    if (route.controller !== 'weights') return intent;
     const delegate = this.delegateName(route);
     new VirtualService(scope, `Delegate-${delegate}`, {
       metadata: { name: delegate, namespace: route.target.namespace.name, labels: this.settings.labels },
@@ -146,7 +148,7 @@ export class IstioApiRenderer implements IngressRenderer {
 
   /** The namespace of the VirtualService that binds a host: Flagger's, beside its service, or the gateway's. */
   private routeNamespace(host: string): string {
-    const flagger = this.settings.routes.of(host).find(r => r.engine === AnalysisEngine.FLAGGER);
+    const flagger = this.settings.routes.of(host).find(r => r.controller === 'writes');
     return flagger ? flagger.target.namespace.name : this.namespace;
   }
 
@@ -165,7 +167,7 @@ export class IstioApiRenderer implements IngressRenderer {
   /** The routes of the host's VirtualService for one ingress route. */
   private httpRoutes(route: IngressRoute): VirtualServiceSpecHttp[] {
     const name = routeName(route);
-    if (route.engine === AnalysisEngine.ARGO_ROLLOUTS) {
+    if (route.controller === 'weights') {
       return [{ name, match: pathMatches(route.pathPrefix), delegate: { name: this.delegateName(route), namespace: route.target.namespace.name } }];
     }
     return this.carried(route, route.serviceHost, pathMatches(route.pathPrefix), name);

@@ -99,8 +99,11 @@ export interface IngressRouteOptions {
  * gateway's namespace.
  *
  * Each route has the timeout and retries of the service's own route, and a CanaryService keeps its
- * weights: the gateway route carries the same subsets, weights and header route (Istio API), Flagger
- * binds its VirtualService to the Gateway, Argo Rollouts weights the gateway route too.
+ * weights: with sidecars the gateway route carries the same subsets, weights and header route
+ * (Istio API), Flagger binds its VirtualService to the Gateway, Argo Rollouts weights the gateway
+ * route too; in an ambient namespace the gateway goes through the namespace's waypoint
+ * (`istio.io/ingress-use-waypoint`), which applies the service's own route (Flagger's too), so the
+ * gateway route sends to the Service, with either API.
  *
  * The gateway joins the service graph as the caller of every exposed service: each admits it on its
  * port (and path prefix) only, at every layer.

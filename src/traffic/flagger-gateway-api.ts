@@ -45,6 +45,9 @@ export function gatewayApiFlaggerRoute(scope: Construct, o: FlaggerRouteSpec): F
   const duration = template('DurationTemplate', 'latency-p99', p99DurationMs(canary));
   return {
     provider: CanarySpecProvider.GATEWAYAPI_V1,
+    // its HTTPRoute's parent is the Service, which the waypoint serves: gateways reach it through
+    // the waypoint (istio.io/ingress-use-waypoint), never by hostname
+    servesGateways: false,
     service: {
       // the Service is the HTTPRoute's parent: core group "" (Istio finds no parent kind in "core")
       gatewayRefs: [{ group: '', kind: 'Service', name: o.name, port: o.port }],

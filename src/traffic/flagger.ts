@@ -146,6 +146,12 @@ export interface FlaggerRouteSpec {
 /** The data plane's part of a Canary: the provider, the routing fields of `service`, the metrics. */
 export interface FlaggerRoute {
   readonly provider: CanarySpecProvider;
+  /**
+   * Whether Flagger's route serves the gateways that route to the service (`service.gateways` and
+   * `hosts`, Istio's provider). Otherwise the gateways' routes send to the Service, and the proxy on
+   * their way applies Flagger's route (ambient's waypoint).
+   */
+  readonly servesGateways: boolean;
   readonly service: Partial<CanarySpecService>;
   readonly metrics: CanarySpecAnalysisMetrics[];
 }
@@ -163,6 +169,7 @@ export function istioFlaggerRoute(scope: Construct, o: FlaggerRouteSpec): Flagge
   const cb = o.circuitBreaker;
   return {
     provider: CanarySpecProvider.ISTIO,
+    servesGateways: true,
     service: {
       timeout: o.resilience.timeout,
       retries: o.resilience.retries,
@@ -215,8 +222,8 @@ function addFlaggerCanary(scope: Construct, id: string, o: FlaggerCanaryOptions)
         // Flagger's VirtualService serves the gateways routed to this service too, so their users get
         // the canary's weights (issue 18); with gateways listed, Flagger adds "mesh" only when told
         // (pkg/router/istio.go reconcileVirtualService)
-        gateways: Lazy.any({ produce: () => gatewayRoutes(scope, r => r.gateway, ['mesh']) }),
-        hosts: Lazy.any({ produce: () => gatewayRoutes(scope, r => r.host) }),
+        gateways: o.route.servesGateways ? Lazy.any({ produce: () => gatewayRoutes(scope, r => r.gateway, ['mesh']) }) : undefined,
+        hosts: o.route.servesGateways ? Lazy.any({ produce: () => gatewayRoutes(scope, r => r.host) }) : undefined,
         port: o.port,
         targetPort: o.targetPort,
         portName: o.portName,

@@ -248,6 +248,9 @@ const CASES: Case[] = [
       gatewayRoute('VirtualService default/shop', 'HTTP route "pay-half"', 'pay', 'without the same subsets and weights', 'VirtualService default/pay', PAY_SPLIT),
       gatewayRoute('VirtualService default/shop', 'HTTP route "primary" of delegate VirtualService default/checkout', 'pay',
         'without the same subsets and weights', 'VirtualService default/pay', PAY_SPLIT),
+      gatewayRoute('VirtualService default/shop', 'HTTP route "stall"', 'stall', 'itself, not to its versions\' Services, past the waypoint that applies ' +
+        'that split (the gateway uses it only with istio.io/ingress-use-waypoint: "true" on the Service or its namespace)', 'HTTPRoute market/stall',
+      'stall-v1.market.svc.cluster.local 80%, stall-v2.market.svc.cluster.local 20%').replace(/stall\.default\./, 'stall.market.'),
       gatewayRoute('VirtualService default/shop', 'HTTP route "cart"', 'cart', 'itself, not to its versions\' Services', 'HTTPRoute default/cart', CART_SPLIT),
     ],
   },

@@ -154,11 +154,14 @@ describe('DataPlane.ambient()', () => {
     expect(findAll(docs, 'DestinationRule')).toEqual([]);
   });
 
-  test('the ingress gateway reaches ambient pods over HBONE, past any waypoint: ztunnel admits its identity', () => {
+  test('the ingress gateway reaches ambient pods over HBONE, past a waypoint that routes nothing of theirs: ztunnel admits its identity', () => {
     const chart = testChart();
-    const shop = new ZeroTrustNamespace(chart, 'shop', { name: 'shop', dataPlane: DataPlane.ambient({ waypoint: AmbientWaypoint.ALWAYS }), rootNamespaceIngress: false });
+    const shop = new ZeroTrustNamespace(chart, 'shop', { name: 'shop', dataPlane: DataPlane.ambient(), rootNamespaceIngress: false });
+    // the waypoint is there for api's timeout; web has no route of its own
+    service(chart, shop, 'api', { timeout: Duration.seconds(3) });
     MeshWorkload.ingressGateway(chart, 'gateway').calls(service(chart, shop, 'web'));
     const docs = synthValid(chart);
+    expect(findOne(docs, 'Namespace').metadata.labels['istio.io/ingress-use-waypoint']).toBeUndefined();
     expect(findOne(docs, 'AuthorizationPolicy', 'web').spec.rules).toEqual([{
       from: [{ source: { principals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'] } }], to: [{ operation: { ports: ['8080'] } }],
     }]);
@@ -179,6 +182,27 @@ describe('DataPlane.ambient()', () => {
     const gatewayPods = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } }, podSelector: { matchLabels: { istio: 'ingressgateway' } } };
     expect(findOne(docs, 'NetworkPolicy', 'waypoint').spec.ingress).toEqual([{ from: [gatewayPods], ports: hbone }]);
     expect(findOne(docs, 'Gateway').metadata.annotations['cdk8s-mesh/waypoint-needed-by']).toBe('calls to service shop/web narrowed by methods or paths');
+  });
+
+  test('an ingress gateway calling a service whose route the waypoint applies goes through the waypoint, which splits its requests too', () => {
+    // GIVEN a canary (and, with AmbientWaypoint.ALWAYS, any service: each gets its HTTPRoute)
+    for (const [mode, extra] of [[AmbientWaypoint.AUTOMATIC, { canary: { version: 'v2', image: image('web'), weight: 10 } }], [AmbientWaypoint.ALWAYS, {}]] as const) {
+      const chart = testChart();
+      const shop = new ZeroTrustNamespace(chart, 'shop', { name: 'shop', dataPlane: DataPlane.ambient({ waypoint: mode }), rootNamespaceIngress: false });
+      const web = service(chart, shop, 'web', extra);
+
+      // WHEN a gateway calls it, on any path
+      MeshWorkload.ingressGateway(chart, 'gateway').calls(web);
+
+      // THEN the namespace sends gateways through its waypoint, which admits the gateway and is admitted by ztunnel
+      const docs = synthValid(chart);
+      expect(findOne(docs, 'Namespace').metadata.labels).toMatchObject({ 'istio.io/use-waypoint': 'waypoint', 'istio.io/ingress-use-waypoint': 'true' });
+      expect(findOne(docs, 'Gateway').metadata.annotations['cdk8s-mesh/waypoint-needed-by'])
+        .toContain('ingress gateways\' requests to service shop/web, whose route the waypoint applies');
+      const gatewayPrincipal = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
+      expect(findOne(docs, 'AuthorizationPolicy', 'web-waypoint').spec.rules).toEqual([{ from: [{ source: { principals: [gatewayPrincipal] } }] }]);
+      expect(findOne(docs, 'AuthorizationPolicy', 'web').spec.rules).toEqual([{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/waypoint'] } }], to: [{ operation: { ports: ['8080'] } }] }]);
+    }
   });
 
   test('HTTP rules where nothing could enforce them are errors: from a sidecar, or with AmbientWaypoint.NEVER', () => {

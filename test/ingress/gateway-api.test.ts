@@ -154,7 +154,8 @@ describe('bad input (Gateway API)', () => {
     const s = shop();
     expect(() => gatewayApi(s).route('pay.example.com', s.payment)).toThrow(
       'ingress/shop: invalid route "pay.example.com/": goes to service payments/payment-service, whose versions are split by weight, and an HTTPRoute can only weight Services, ' +
-      'not a DestinationRule\'s subsets, so the gateway would split by pod count instead; expose it with IngressApi.istio(), whose routes carry the split, until the service has a Service per version');
+      'not a DestinationRule\'s subsets, so the gateway would split by pod count instead; expose it with IngressApi.istio(), whose routes carry the split, ' +
+      'or run the service in a DataPlane.ambient() namespace, whose waypoint splits the gateway\'s requests too');
   });
 
   test.each([

@@ -1,6 +1,6 @@
 // The gateway routing evaluator (test/support/semantics/gateway-routing.ts) on hand-made objects:
 // one case per rule it knows, so that the ingress tests can trust what it says.
-import { gatewayApiRoute, istioGatewayRoute, shares } from '../support/semantics/gateway-routing';
+import { afterWaypoints, gatewayApiRoute, istioGatewayRoute, shares, waypointRoute } from '../support/semantics/gateway-routing';
 
 const pod = { namespace: 'istio-system', labels: { istio: 'ingressgateway' } };
 const https = (host: string, path: string, headers?: Record<string, string>) => ({ tls: true, port: 8443, host, path, headers });
@@ -195,5 +195,69 @@ describe('Gateway API: the gateway\'s route', () => {
     });
     expect(gatewayApiRoute([...docs, grant()], ref, request('shop.example.com', '/'))).toMatchObject({ kind: 'route' });
     expect(gatewayApiRoute([...docs, grant('other')], ref, request('shop.example.com', '/'))).toMatchObject({ kind: 'none' });
+  });
+});
+
+describe('ambient: a gateway that uses the Service\'s waypoint gets the Service\'s own route', () => {
+  const namespace = (labels: Record<string, string>) => ({ kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio.io/dataplane-mode': 'ambient', ...labels } } });
+  const waypoint = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'waypoint', namespace: 'shop' }, spec: { gatewayClassName: 'istio-waypoint' } };
+  const svc = (name: string, selector: Record<string, string>, labels?: Record<string, string>) =>
+    ({ kind: 'Service', metadata: { name, namespace: 'shop', labels }, spec: { selector } });
+  const mesh = (rules: any[], parent: any = {}) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 8080, ...parent }], rules },
+  });
+  const split = { name: 'primary', backendRefs: [{ name: 'web-v1', port: 8080, weight: 90 }, { name: 'web-v2', port: 8080, weight: 10 }] };
+  const header = { name: 'canary-header', matches: [{ headers: [{ type: 'Exact', name: 'x-canary', value: 'always' }] }], backendRefs: [{ name: 'web-v2', port: 8080 }] };
+  const ambientCluster = [
+    svc('web', { app: 'web' }), svc('web-v1', { app: 'web', version: 'v1' }), svc('web-v2', { app: 'web', version: 'v2' }),
+    deployment('web', 'shop', 'v1', 1), deployment('web', 'shop', 'v2', 1), waypoint,
+  ];
+  const host = 'web.shop.svc.cluster.local';
+  const toWeb = [{ host, port: 8080, weight: 100 }];
+  const req = (headers?: Record<string, string>) => ({ path: '/', headers });
+
+  test('with istio.io/ingress-use-waypoint on the namespace (or the Service), the waypoint applies the HTTPRoute whose parent is the Service', () => {
+    const docs = [namespace({ 'istio.io/use-waypoint': 'waypoint', 'istio.io/ingress-use-waypoint': 'true' }), ...ambientCluster, mesh([header, split])];
+    expect(waypointRoute(docs, toWeb[0], req())).toEqual({
+      waypoint: { namespace: 'shop', gateway: 'waypoint' },
+      by: 'shop/web',
+      rule: 'primary',
+      destinations: [{ host: 'web-v1.shop.svc.cluster.local', port: 8080, weight: 90 }, { host: 'web-v2.shop.svc.cluster.local', port: 8080, weight: 10 }],
+    });
+    expect(shares(docs, afterWaypoints(docs, toWeb, req()))).toEqual({ 'shop/v1': 90, 'shop/v2': 10 });
+    // the rule with more header matches wins over the one without
+    expect(shares(docs, afterWaypoints(docs, toWeb, req({ 'x-canary': 'always' })))).toEqual({ 'shop/v2': 100 });
+    // on the Service's own label too; a subset the gateway named is lost on the way
+    const own = [namespace({ 'istio.io/use-waypoint': 'waypoint' }), svc('web', { app: 'web' }, { 'istio.io/ingress-use-waypoint': 'true' }), ...ambientCluster.slice(1), mesh([split])];
+    expect(afterWaypoints(own, [{ host, subset: 'v1', port: 8080, weight: 100 }], req())).toHaveLength(2);
+  });
+
+  test('without the label, without a waypoint, or outside ambient, the gateway reaches the pods itself', () => {
+    const routes = [...ambientCluster, mesh([split])];
+    const cases = [
+      namespace({ 'istio.io/use-waypoint': 'waypoint' }),
+      namespace({ 'istio.io/ingress-use-waypoint': 'true' }),
+      namespace({ 'istio.io/use-waypoint': 'other', 'istio.io/ingress-use-waypoint': 'true' }),
+      { kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio.io/use-waypoint': 'waypoint', 'istio.io/ingress-use-waypoint': 'true' } } },
+    ];
+    for (const ns of cases) {
+      const docs = [ns, ...routes];
+      expect(waypointRoute(docs, toWeb[0], req())).toBeUndefined();
+      expect(shares(docs, afterWaypoints(docs, toWeb, req()))).toEqual({ 'shop/v1': 50, 'shop/v2': 50 });
+    }
+  });
+
+  test('the waypoint routes by its own route only: another port\'s, or a consumer route of another namespace, is not the Service\'s; without one it balances over the Service', () => {
+    const ns = namespace({ 'istio.io/use-waypoint': 'waypoint', 'istio.io/ingress-use-waypoint': 'true' });
+    const otherPort = [ns, ...ambientCluster, mesh([split], { port: 9090 })];
+    expect(waypointRoute(otherPort, toWeb[0], req())).toEqual({ waypoint: { namespace: 'shop', gateway: 'waypoint' }, destinations: [{ host, port: 8080, weight: 100 }] });
+    const consumer = [ns, ...ambientCluster, { ...mesh([split], { namespace: 'shop' }), metadata: { name: 'web', namespace: 'frontend' } }];
+    expect(shares(consumer, afterWaypoints(consumer, toWeb, req()))).toEqual({ 'shop/v1': 50, 'shop/v2': 50 });
+    // a route whose rules match nothing: the waypoint answers 404
+    const narrow = [ns, ...ambientCluster, mesh([{ ...split, matches: [{ path: { type: 'PathPrefix', value: '/api' } }] }])];
+    expect(afterWaypoints(narrow, toWeb, req())).toEqual([]);
   });
 });

@@ -5,11 +5,17 @@
 // weights two or more subsets of its host, or an HTTPRoute of a Service (GAMMA) that weights two or
 // more Services. A gateway route is a VirtualService bound to a gateway (its delegates' routes
 // count, in their own namespace), or an HTTPRoute whose parent is a Gateway.
+//
+// In ambient, a gateway goes through the Service's waypoint where `istio.io/ingress-use-waypoint:
+// "true"` is on the Service or its namespace (Istio 1.30 pilot/pkg/serviceregistry/ambient/
+// services.go): the waypoint then applies the mesh route to the gateway's requests, whatever the
+// gateway's own route says, so such a host is carried.
 import { MESH } from '../_catalog';
 import type { Check, CheckContext } from '../_engine';
 import { goQuote } from '../_format';
-import { toFqdn } from '../_hosts';
+import { serviceNameOf, toFqdn } from '../_hosts';
 import { AnalyzedObject, FieldPath, ObjectIndex, TYPES } from '../_object-index';
+import { ingressUsesWaypoint, waypointFor } from '../semantics/ambient';
 
 const HTTP_ROUTE = 'HTTPRoute.gateway.networking.k8s.io';
 
@@ -29,6 +35,15 @@ export const gatewayRouteWeights: Check = {
     const { index } = context;
     const splits = meshSplits(index);
     if (splits.size === 0) return;
+    const waypoints = new Map<string, WaypointUse>();
+    const waypointOf = (host: string) => waypoints.get(host) ?? waypoints.set(host, waypointUse(index, host)).get(host)!;
+    // a service route the waypoint carries, or how the gateway skips it
+    const skips = (host: string, how: string) => {
+      const use = waypointOf(host);
+      if (use === 'carried') return undefined;
+      return use === 'bypassed' ? `${how}, past the waypoint that applies that split (the gateway uses it only with ` +
+        'istio.io/ingress-use-waypoint: "true" on the Service or its namespace)' : how;
+    };
     const report = (object: AnalyzedObject, route: string, host: string, split: Split, how: string, field: FieldPath) => context.report(object,
       MESH.GatewayRouteSkipsWeights, [route, host, how, split.object.origin, [...split.weights].map(([k, w]) => `${k} ${w}%`).join(', ')], field);
 
@@ -43,9 +58,8 @@ export const gatewayRouteWeights: Check = {
         for (const [host, destinations] of byHost) {
           const split = splits.get(host);
           if (!split || carries(route, destinations, split)) continue;
-          report(vs, description, host, split, split.by === 'service'
-            ? 'itself, not to its versions\' Services'
-            : 'without the same subsets and weights', field);
+          const how = skips(host, split.by === 'service' ? 'itself, not to its versions\' Services' : 'without the same subsets and weights');
+          if (how) report(vs, description, host, split, how, field);
         }
       }
     }
@@ -57,14 +71,31 @@ export const gatewayRouteWeights: Check = {
           const host = toFqdn(ref.namespace ?? route.namespace!, String(ref.name));
           const split = splits.get(host);
           if (!split) continue;
-          report(route, `rule #${i}`, host, split, split.by === 'subset'
+          const how = skips(host, split.by === 'subset'
             ? 'as a Service, and an HTTPRoute cannot name a DestinationRule subset'
-            : 'itself, not to its versions\' Services', ['spec', 'rules', i, 'backendRefs']);
+            : 'itself, not to its versions\' Services');
+          if (how) report(route, `rule #${i}`, host, split, how, ['spec', 'rules', i, 'backendRefs']);
         }
       });
     }
   },
 };
+
+/** Whether a gateway goes through the waypoint of a host's Service (`carried`), skips the one it has (`bypassed`), or it has none. */
+type WaypointUse = 'carried' | 'bypassed' | 'none';
+
+function waypointUse(index: ObjectIndex, host: string): WaypointUse {
+  const { namespace, name } = serviceNameOf('', host);
+  const service = index.find(TYPES.Service, namespace, name)?.manifest;
+  if (!service) return 'none';
+  const docs = [
+    service,
+    index.find(TYPES.Namespace, undefined, namespace)?.manifest,
+    ...index.ofType(TYPES.KubernetesGateway).filter(g => g.namespace === namespace).map(g => g.manifest),
+  ].filter(d => d !== undefined);
+  if (!waypointFor(docs, namespace, name)) return 'none';
+  return ingressUsesWaypoint(docs, namespace, name) ? 'carried' : 'bypassed';
+}
 
 function meshSplits(index: ObjectIndex): Map<string, Split> {
   const splits = new Map<string, Split>();

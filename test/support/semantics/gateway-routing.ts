@@ -20,6 +20,15 @@
 // Gateway's own) whose `hostnames` match (none: any); the matching rule with the longest PathPrefix
 // (whole segments) wins; a RequestRedirect filter answers; a backendRef to another namespace needs
 // a ReferenceGrant there, else the route gets no backend (HTTP 500).
+//
+// Ambient (Istio 1.30): a gateway sends a destination's requests to the pods of its Service, unless
+// it uses the Service's waypoint (`istio.io/ingress-use-waypoint: "true"` on the Service or its
+// namespace, and a waypoint the Service uses; ./ambient.ts), whose Envoy then gets them for the
+// Service's address (a subset the gateway named is lost: pilot's TestIngressUseWaypoint sends the
+// Service's cluster to the waypoint) and applies the Service's own routes: the HTTPRoutes of the
+// Service's namespace whose parent is the Service (GAMMA; on the destination's port when the
+// parentRef names one), with the same rule precedence as a Gateway's, and their weighted backends.
+import { ingressUsesWaypoint, inAmbient, Waypoint, waypointFor } from './ambient';
 import { Labels, matchesLabels } from './labels';
 
 export interface GatewayRequest {
@@ -176,12 +185,9 @@ export function gatewayApiRoute(docs: any[], gateway: { namespace: string; name:
       (p.namespace ?? d.metadata.namespace) === gw.metadata.namespace && (p.sectionName === undefined || p.sectionName === listener.name)) &&
     (d.spec.hostnames === undefined || d.spec.hostnames.some((h: string) => hostMatches(h, req.host))));
   if (from === 'Selector') throw new Error('namespace selectors of allowedRoutes are outside these tests');
-  const candidates = routes.flatMap(r => (r.spec.rules ?? []).flatMap((rule: any) => (rule.matches ?? [{ path: { type: 'PathPrefix', value: '/' } }])
-    .filter((m: any) => pathMatches(m.path ?? { type: 'PathPrefix', value: '/' }, req.path))
-    .map((m: any) => ({ route: r, rule, length: (m.path?.value ?? '/').length, exact: m.path?.type === 'Exact' }))));
-  if (candidates.length === 0) return { kind: 'none', reason: `no HTTPRoute rule matches ${req.host}${req.path} (404)` };
-  candidates.sort((a, b) => Number(b.exact) - Number(a.exact) || b.length - a.length);
-  const { route, rule } = candidates[0];
+  const taking = takingRule(routes, req);
+  if (!taking) return { kind: 'none', reason: `no HTTPRoute rule matches ${req.host}${req.path} (404)` };
+  const { route, rule } = taking;
   const redirect = (rule.filters ?? []).find((f: any) => f.type === 'RequestRedirect')?.requestRedirect;
   if (redirect) {
     const scheme = redirect.scheme ?? (req.tls ? 'https' : 'http');
@@ -189,6 +195,30 @@ export function gatewayApiRoute(docs: any[], gateway: { namespace: string; name:
     const defaultPort = scheme === 'https' ? 443 : 80;
     return { kind: 'redirect', location: `${scheme}://${req.host}${port === defaultPort ? '' : `:${port}`}${req.path}`, status: redirect.statusCode ?? 302 };
   }
+  return backends(docs, route, rule);
+}
+
+/**
+ * The rule of some HTTPRoutes that takes a request (Gateway API "HTTPRouteRule" precedence): an
+ * exact path first, then the longest PathPrefix, then the most header matches (exact only here).
+ */
+function takingRule(routes: any[], req: { path: string; headers?: Record<string, string> }): { route: any; rule: any } | undefined {
+  const candidates = routes.flatMap(r => (r.spec.rules ?? []).flatMap((rule: any) => (rule.matches ?? [{}])
+    .filter((m: any) => pathMatches(m.path ?? { type: 'PathPrefix', value: '/' }, req.path) && headersMatch(m.headers, req.headers))
+    .map((m: any) => ({ route: r, rule, length: (m.path?.value ?? '/').length, exact: m.path?.type === 'Exact', headers: (m.headers ?? []).length }))));
+  candidates.sort((a, b) => Number(b.exact) - Number(a.exact) || b.length - a.length || b.headers - a.headers);
+  return candidates[0];
+}
+
+function headersMatch(matches: any[] | undefined, headers: Record<string, string> = {}): boolean {
+  return (matches ?? []).every(m => {
+    if ((m.type ?? 'Exact') !== 'Exact') throw new Error('only exact header matches are in these tests');
+    return headers[String(m.name).toLowerCase()] === m.value;
+  });
+}
+
+/** A rule's weighted backends (a backend in another namespace needs a ReferenceGrant there). */
+function backends(docs: any[], route: any, rule: any): GatewayOutcome {
   const refs = rule.backendRefs ?? [];
   const total = refs.reduce((n: number, r: any) => n + (r.weight ?? 1), 0);
   const destinations: Destination[] = [];
@@ -199,7 +229,49 @@ export function gatewayApiRoute(docs: any[], gateway: { namespace: string; name:
     }
     destinations.push({ host: `${ref.name}.${namespace}.svc.${CLUSTER_DOMAIN}`, port: ref.port, weight: round((ref.weight ?? 1) * 100 / total) });
   }
-  return { kind: 'route', by: `${route.metadata.namespace}/${route.metadata.name}`, destinations };
+  return { kind: 'route', by: `${route.metadata.namespace}/${route.metadata.name}`, route: rule.name, destinations };
+}
+
+/** What a waypoint does with a gateway's requests to one destination. */
+export interface WaypointHop {
+  readonly waypoint: Waypoint;
+  /** The HTTPRoute that took the request, and its rule's name; undefined: the Service's own endpoints. */
+  readonly by?: string;
+  readonly rule?: string;
+  readonly destinations: Destination[];
+}
+
+/**
+ * The waypoint a gateway's requests to a destination go through, and where it sends them; undefined
+ * when the gateway reaches the Service's pods itself (a sidecar namespace, no waypoint, or no
+ * `istio.io/ingress-use-waypoint`).
+ */
+export function waypointRoute(docs: any[], destination: Destination,
+  req: { path: string; headers?: Record<string, string> }): WaypointHop | undefined {
+  const [name, namespace] = destination.host.split('.');
+  if (!inAmbient(docs, namespace) || !ingressUsesWaypoint(docs, namespace, name)) return undefined;
+  const waypoint = waypointFor(docs, namespace, name);
+  if (!waypoint) return undefined;
+  const routes = docs.filter(d => d.kind === 'HTTPRoute' && d.metadata.namespace === namespace && (d.spec.parentRefs ?? []).some((p: any) =>
+    p.kind === 'Service' && p.group === '' && p.name === name && (p.namespace ?? namespace) === namespace &&
+    (p.port === undefined || destination.port === undefined || p.port === destination.port)));
+  const taking = takingRule(routes, req);
+  if (!taking) {
+    // no route of the Service's own (or none that matches: HTTP 404 from the waypoint)
+    if (routes.length > 0) return { waypoint, destinations: [] };
+    return { waypoint, destinations: [{ host: destination.host, port: destination.port, weight: 100 }] };
+  }
+  const outcome = backends(docs, taking.route, taking.rule);
+  if (outcome.kind !== 'route') throw new Error(`the waypoint's route fails: ${outcome.kind === 'none' ? outcome.reason : outcome.kind}`);
+  return { waypoint, by: outcome.by, rule: outcome.route, destinations: outcome.destinations };
+}
+
+/** A gateway's destinations once the waypoints on their way applied the Services' own routes. */
+export function afterWaypoints(docs: any[], destinations: Destination[], req: { path: string; headers?: Record<string, string> }): Destination[] {
+  return destinations.flatMap(d => {
+    const hop = waypointRoute(docs, d, req);
+    return hop ? hop.destinations.map(x => ({ ...x, weight: round(x.weight * d.weight / 100) })) : [d];
+  });
 }
 
 function granted(docs: any[], fromNamespace: string, toNamespace: string, service: string): boolean {
