@@ -6,12 +6,11 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addAutoscaler } from './autoscaling';
 import { AnalysisEngine, ArgoRolloutsAnalysisOptions, canarySteps, checkControllerFits, ResolvedAnalysis, resolveAnalysis } from './canary-analysis';
-import { CanarySpec, CanarySpecInput, replicasOf } from './canary-spec';
-import { resolveCircuitBreaker } from './circuit-breaking';
-import { CanaryRollout, RenderedCanary } from './rollout';
+import { CanarySpec, CanarySpecInput } from './canary-spec';
+import { addControlledWorkload, CanaryRollout, RenderedCanary } from './rollout';
 import { PRIMARY_ROUTE, RouteSpec } from './routing';
 import { addService } from './service';
-import { addDisruptionBudget, addWorkload } from './workload';
+import { addDisruptionBudget } from './workload';
 import {
   AnalysisTemplate, AnalysisTemplateSpecMetrics, AnalysisTemplateSpecMetricsFailureLimit, Rollout,
   RolloutSpecStrategyCanarySteps, RolloutSpecStrategyCanaryStepsPauseDuration,
@@ -50,25 +49,10 @@ export class ArgoRolloutsRollout implements CanaryRollout {
 
   public render(scope: Construct, spec: CanarySpec, serviceAccount: kplus.IServiceAccount): RenderedCanary {
     const analysis = resolveAnalysis(scope, this.options, spec);
-    const running = spec.canary ?? spec.stable;
-    const pods = replicasOf(scope, spec, spec.canary ? 'canary' : 'stable', running, true);
-    const circuitBreaker = resolveCircuitBreaker(scope, `${spec.namespace.name}/${spec.name}`, spec.circuitBreaker, { [running.version]: pods });
-    const allPods = { 'app.kubernetes.io/name': spec.name };
+    // the Service first: the order of the documents is the order of the constructs
     const service = addService(scope, spec);
-    const deployment = addWorkload(scope, 'Deployment', {
-      name: spec.name,
-      namespace: spec.namespace.name,
-      app: spec.name,
-      version: running,
-      replicas: 0,
-      containerPort: spec.targetPort,
-      serviceAccount,
-      selector: { app: spec.name },
-      sysctls: spec.sysctls,
-      writablePaths: spec.writablePaths,
-      spread: spec.spread,
-      spreadLabels: allPods,
-    });
+    // replicas 0: the Rollout scales the pods it makes from the template (workloadRef)
+    const { running, pods, circuitBreaker, deployment, allPods } = addControlledWorkload(scope, spec, serviceAccount, 0);
     const revision = addTemplateRevision(deployment, running.version);
     if ((spec.autoscaling?.maxReplicas ?? pods) > 1) {
       addDisruptionBudget(scope, 'DisruptionBudget', { name: spec.name, namespace: spec.namespace.name, labels: spec.labels, selector: allPods });

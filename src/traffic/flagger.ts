@@ -20,12 +20,12 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { addAutoscaler } from './autoscaling';
 import { AnalysisEngine, checkControllerFits, FlaggerAnalysisOptions, ResolvedAnalysis, resolveAnalysis } from './canary-analysis';
-import { CanarySpec, CanarySpecInput, replicasOf } from './canary-spec';
-import { CircuitBreaker, ResolvedCircuitBreaker, resolveCircuitBreaker } from './circuit-breaking';
+import { CanarySpec, CanarySpecInput } from './canary-spec';
+import { CircuitBreaker, ResolvedCircuitBreaker } from './circuit-breaking';
 import { AppProtocol } from './port-naming';
 import { RouteResilience } from './retries';
-import { CanaryRollout, RenderedCanary } from './rollout';
-import { addDisruptionBudget, addWorkload } from './workload';
+import { addControlledWorkload, CanaryRollout, RenderedCanary } from './rollout';
+import { addDisruptionBudget } from './workload';
 import {
   Canary, CanarySpecAnalysisMetrics, CanarySpecAnalysisWebhooks, CanarySpecAnalysisWebhooksType, CanarySpecAutoscalerRefKind,
   CanarySpecProvider, CanarySpecService, CanarySpecServiceTrafficPolicyTlsMode, CanarySpecTargetRefKind,
@@ -54,31 +54,13 @@ export class FlaggerRollout implements CanaryRollout {
   }
 
   /**
-   * One Deployment whose template runs the version being rolled out (the canary, else the stable
-   * one); its ID and name do not depend on the version, so moving the canary into `stable` after a
-   * promotion changes nothing. Flagger requires a single `app: <name>` selector (Flagger docs, "How
-   * it works"), and relabels `app` on the primary copy, not `app.kubernetes.io/name`.
+   * One Deployment (addControlledWorkload) whose count the HPA holds. Flagger requires a single
+   * `app: <name>` selector (Flagger docs, "How it works"), and relabels `app` on the primary copy,
+   * not `app.kubernetes.io/name`.
    */
   public render(scope: Construct, spec: CanarySpec, serviceAccount: kplus.IServiceAccount): RenderedCanary {
     const analysis = resolveAnalysis(scope, this.options, spec);
-    const running = spec.canary ?? spec.stable;
-    const pods = replicasOf(scope, spec, spec.canary ? 'canary' : 'stable', running, true);
-    const circuitBreaker = resolveCircuitBreaker(scope, `${spec.namespace.name}/${spec.name}`, spec.circuitBreaker, { [running.version]: pods });
-    const allPods = { 'app.kubernetes.io/name': spec.name };
-    const deployment = addWorkload(scope, 'Deployment', {
-      name: spec.name,
-      namespace: spec.namespace.name,
-      app: spec.name,
-      version: running,
-      replicas: undefined,
-      containerPort: spec.targetPort,
-      serviceAccount,
-      selector: { app: spec.name },
-      sysctls: spec.sysctls,
-      writablePaths: spec.writablePaths,
-      spread: spec.spread,
-      spreadLabels: allPods,
-    });
+    const { pods, circuitBreaker, deployment, allPods } = addControlledWorkload(scope, spec, serviceAccount, undefined);
     const autoscaler = addAutoscaler(scope, 'Autoscaler', {
       namespace: spec.namespace.name,
       labels: spec.labels,
