@@ -4,10 +4,11 @@
 // `istio.io/dataplane-mode: ambient`, and a namespace gets a waypoint where something needs L7: here
 // every service has a route timeout, and payments' checkout call is narrowed to POST /pay. Each
 // Gateway's `cdk8s-mesh/waypoint-needed-by` annotation says what pulled it in.
-import { App, AppProps, Chart, Duration } from 'cdk8s';
+import { App, AppProps, Chart } from 'cdk8s';
+import { addShop } from './shop';
 import {
-  CanaryService, DataPlane, IstioControlPlane, IstioProfile, MeshObservability, MeshWorkload, NodeHealthAlerts, ServiceVersion,
-  TunedNodePool, ZeroTrustMesh, ZeroTrustNamespace,
+  DataPlane, IstioControlPlane, IstioProfile, MeshObservability, MeshWorkload, NodeHealthAlerts, TunedNodePool, ZeroTrustMesh,
+  ZeroTrustNamespace,
 } from '../src';
 
 /** Builds the ambient app; `main.ts` synthesizes it into dist/manifests/ambient/. */
@@ -39,46 +40,9 @@ export function ambientApp(props: AppProps = {}): App {
   const orders = team('orders');
   const payments = team('payments');
 
-  // 4. The services, exactly as in the reference app.
-  const sysctls = tuning.podSysctls.safeOnly();
-  const version = (name: string, tag: string): ServiceVersion => ({ version: 'v1', image: `registry.example.com/${name}:${tag}` });
-  const web = new CanaryService(frontend.chart, 'web', {
-    namespace: frontend.namespace,
-    name: 'web',
-    port: 8080,
-    stable: version('web', '3.2.0'),
-    timeout: Duration.seconds(5),
-    autoscaling: { minReplicas: 2, maxReplicas: 6, cpuUtilization: 70 },
-    sysctls,
-  });
-  const checkout = new CanaryService(orders.chart, 'checkout', {
-    namespace: orders.namespace,
-    name: 'checkout',
-    port: 8080,
-    stable: version('checkout', '2.0.1'),
-    timeout: Duration.seconds(3),
-    retries: { attempts: 0 },
-    sysctls,
-  });
-  const inventory = new CanaryService(orders.chart, 'inventory', {
-    namespace: orders.namespace,
-    name: 'inventory',
-    port: 8080,
-    stable: version('inventory', '1.7.4'),
-    timeout: Duration.seconds(1),
-    sysctls,
-  });
-  // the strategy's canary: 95/5 by an HTTPRoute on the Service, to a Service per version
-  const payment = new CanaryService(payments.chart, 'payment', {
-    namespace: payments.namespace,
-    name: 'payment-service',
-    port: 8080,
-    stable: { version: 'v1', image: 'registry.example.com/payment:1.4.2' },
-    canary: { version: 'v2', image: 'registry.example.com/payment:1.5.0', weight: 5 },
-    timeout: Duration.seconds(2),
-    retries: { attempts: 3, perTryTimeout: Duration.seconds(2) },
-    sysctls,
-  });
+  // 4. The services of the reference app (shop.ts). The payment canary's 95/5 is an HTTPRoute on the
+  // Service, to a Service per version, which the waypoint applies.
+  const { web, checkout, inventory, payment } = addShop({ frontend, orders, payments }, tuning.podSysctls.safeOnly());
 
   // Who calls whom: ztunnel checks identities at L4, the waypoints methods and paths.
   MeshWorkload.ingressGateway(mesh, 'ingress-gateway').calls(web);

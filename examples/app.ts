@@ -4,10 +4,10 @@
 // -> payment, checkout -> inventory), declared once as a service graph: every workload admits
 // exactly the calls declared.
 // `main.ts` synthesizes it (one YAML file per chart); tests check it against the reference values.
-import { App, AppProps, Chart, Duration } from 'cdk8s';
+import { App, AppProps, Chart } from 'cdk8s';
+import { addShop } from './shop';
 import {
-  CanaryService, IngressTls, IstioControlPlane, MeshIngress, MeshObservability, NodeHealthAlerts, ServiceVersion, TunedNodePool,
-  ZeroTrustMesh, ZeroTrustNamespace,
+  IngressTls, IstioControlPlane, MeshIngress, MeshObservability, NodeHealthAlerts, TunedNodePool, ZeroTrustMesh, ZeroTrustNamespace,
 } from '../src';
 
 /** Builds the reference app; `main.ts` synthesizes it, tests inspect it. */
@@ -39,48 +39,8 @@ export function referenceApp(props: AppProps = {}): App {
   const orders = team('orders');
   const payments = team('payments');
 
-  // 4. The services. A restricted namespace admits only Kubernetes' safe sysctls (the others are
-  // reported); every pod spreads over nodes and zones and writes only to its /tmp.
-  const sysctls = tuning.podSysctls.safeOnly();
-  const version = (name: string, tag: string): ServiceVersion => ({ version: 'v1', image: `registry.example.com/${name}:${tag}` });
-  const web = new CanaryService(frontend.chart, 'web', {
-    namespace: frontend.namespace,
-    name: 'web',
-    port: 8080,
-    stable: version('web', '3.2.0'),
-    timeout: Duration.seconds(5),
-    autoscaling: { minReplicas: 2, maxReplicas: 6, cpuUtilization: 70 },
-    sysctls,
-  });
-  const checkout = new CanaryService(orders.chart, 'checkout', {
-    namespace: orders.namespace,
-    name: 'checkout',
-    port: 8080,
-    stable: version('checkout', '2.0.1'),
-    timeout: Duration.seconds(3),
-    // payment retries below it: retry at one hop only, or tries multiply along the chain
-    retries: { attempts: 0 },
-    sysctls,
-  });
-  const inventory = new CanaryService(orders.chart, 'inventory', {
-    namespace: orders.namespace,
-    name: 'inventory',
-    port: 8080,
-    stable: version('inventory', '1.7.4'),
-    timeout: Duration.seconds(1),
-    sysctls,
-  });
-  // the canary, exactly as the strategy writes it: its retry trap is reported as a warning
-  const payment = new CanaryService(payments.chart, 'payment', {
-    namespace: payments.namespace,
-    name: 'payment-service',
-    port: 8080,
-    stable: { version: 'v1', image: 'registry.example.com/payment:1.4.2' },
-    canary: { version: 'v2', image: 'registry.example.com/payment:1.5.0', weight: 5 },
-    timeout: Duration.seconds(2),
-    retries: { attempts: 3, perTryTimeout: Duration.seconds(2) },
-    sysctls,
-  });
+  // 4. The services (shop.ts). Every pod spreads over nodes and zones and writes only to its /tmp.
+  const { web, checkout, inventory, payment } = addShop({ frontend, orders, payments }, tuning.podSysctls.safeOnly());
 
   // Users reach web through the strategy's ingress gateway, over HTTPS (plain HTTP is redirected),
   // with a certificate cert-manager issues into istio-system, where the gateway reads it.
