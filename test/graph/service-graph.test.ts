@@ -195,6 +195,33 @@ describe('callers outside the app', () => {
     })).toBe(true);
   });
 
+  test('a caller deployed by other means, by its service account: admitted by identity and pods, given its egress', () => {
+    // GIVEN
+    const chart = testChart();
+    const orders = new ZeroTrustNamespace(chart, 'orders', { name: 'orders' });
+    const reports = new ZeroTrustNamespace(chart, 'reports', { name: 'reports' });
+    const checkout = new CanaryService(chart, 'checkout', { namespace: orders, name: 'checkout', port: 8080, targetPort: 9080, stable: { version: 'v1', image: image('checkout') } });
+
+    // WHEN
+    MeshWorkload.fromServiceAccount(chart, 'nightly', { namespace: reports, serviceAccountName: 'nightly-report', podLabels: { app: 'nightly' } })
+      .calls(checkout, { methods: ['GET'] });
+
+    // THEN
+    const docs = synthValid(chart);
+    const checkoutPod = { namespace: 'orders', labels: findOne(docs, 'Deployment').spec.template.metadata.labels };
+    const nightly = { namespace: 'reports', labels: { app: 'nightly' } };
+    const request = (principal: string, method: string) => ({ principal, namespace: 'reports', port: 9080, method, path: '/' });
+    expect(authorize(docs, checkoutPod, request('cluster.local/ns/reports/sa/nightly-report', 'GET'))).toBe(true);
+    expect(authorize(docs, checkoutPod, request('cluster.local/ns/reports/sa/nightly-report', 'DELETE'))).toBe(false);
+    expect(authorize(docs, checkoutPod, request('cluster.local/ns/reports/sa/default', 'GET'))).toBe(false);
+    expect(connects(docs, { from: nightly, to: checkoutPod, port: 9080 })).toBe(true);
+    expect(connects(docs, { from: { namespace: 'reports', labels: { app: 'other' } }, to: checkoutPod, port: 9080 })).toBe(false);
+    // its proxy's scope is its own: a Sidecar selecting its pods that sees checkout
+    const sidecar = findAll(docs, 'Sidecar').find(d => d.metadata.namespace === 'reports' && d.spec.workloadSelector);
+    expect(sidecar.spec.workloadSelector).toEqual({ labels: { app: 'nightly' } });
+    expect(sidecar.spec.egress[0].hosts).toContain('orders/checkout.orders.svc.cluster.local');
+  });
+
   test('a callee in a namespace the app only names gets nothing written; the caller still gets its egress', () => {
     const chart = testChart();
     const orders = new ZeroTrustNamespace(chart, 'orders', { name: 'orders' });
@@ -266,6 +293,13 @@ describe('whole-app checks', () => {
     const elsewhere = ZeroTrustNamespace.fromName(Testing.chart(), 'frontent', 'frontent');
     expect(() => new CanaryService(chart, 'web', { namespace: elsewhere, name: 'web', port: 8080, stable: { version: 'v1', image: image('web') } }))
       .toThrow('test/web: invalid namespace "frontent": is not a namespace of this app: create it with ZeroTrustNamespace, or name it with ZeroTrustNamespace.fromName()');
+  });
+
+  test('a namespace created twice', () => {
+    const chart = testChart();
+    new ZeroTrustNamespace(chart, 'orders', { name: 'orders' });
+    expect(() => new ZeroTrustNamespace(chart, 'orders-again', { name: 'orders' })).toThrow(
+      'test/orders-again: invalid name "orders": test/orders already creates this namespace; create each namespace once and refer to it elsewhere');
   });
 
   test('a ServiceAccount the app defines satisfies the check', () => {
