@@ -85,8 +85,12 @@ export class ExternalHosts {
         ports: Lazy.any({
           produce: () => [...entry.ports].map(([number, protocol]) => ({ number, name: `${protocol.toLowerCase()}-${number}`, protocol })),
         }),
-        // a wildcard cannot be resolved: the proxy forwards to the address the application dialled
-        resolution: wildcard ? ServiceEntrySpecResolution.NONE : ServiceEntrySpecResolution.DNS,
+        // A wildcard cannot be resolved, and address blocks admit only NONE or STATIC (the CRD's CEL
+        // rule "CIDR addresses are allowed only for NONE/STATIC resolution types"): the proxy then
+        // forwards to the address the application dialled, one the listener's blocks matched.
+        resolution: Lazy.any({
+          produce: () => wildcard || entry.addresses.size > 0 ? ServiceEntrySpecResolution.NONE : ServiceEntrySpecResolution.DNS,
+        }),
       },
     });
   }

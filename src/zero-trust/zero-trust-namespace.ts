@@ -260,7 +260,9 @@ export interface ExternalEgressOptions {
   /**
    * The address blocks the host is reached at. Required for `ExternalProtocol.TCP`: a proxy routes
    * opaque TCP by address, so without them every connection of the namespace to the port would go
-   * to this host. Given, they also narrow the NetworkPolicy egress to these blocks.
+   * to this host. Given, they also narrow the NetworkPolicy egress to these blocks, and the
+   * ServiceEntry's resolution is NONE (the proxy forwards to the address dialled, as Istio requires
+   * of address blocks).
    *
    * @default - none: TLS and HTTP are routed by SNI and Host; the NetworkPolicy opens the port to
    * any address but the `clusterCidrs`

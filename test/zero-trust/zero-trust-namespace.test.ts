@@ -2,7 +2,7 @@ import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { Deployment, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  ExternalProtocol, IMeshService, IstioControlPlane, IstioExtensionProvider, IstioOutboundTrafficPolicy, IZeroTrustNamespace, PodSecurity,
+  ExternalProtocol, IMeshService, IstioControlPlane, MeshAnalysis, IstioExtensionProvider, IstioOutboundTrafficPolicy, IZeroTrustNamespace, PodSecurity,
   PodSecurityLevel, WorkloadIdentity, ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
@@ -390,6 +390,53 @@ describe('ZeroTrustNamespace', () => {
       expect(entry.metadata.name).toBe('external--wildcard.googleapis.com');
       expect(entry.spec.hosts).toEqual(['*.googleapis.com']);
       expect(entry.spec.resolution).toBe('NONE');
+    });
+
+    // A sidecar routes opaque TCP by destination address and port alone: a TCP ServiceEntry without
+    // addresses becomes a 0.0.0.0:<port> listener that takes every connection to the port (IST0134).
+    test('a TCP host: its addresses in the ServiceEntry and the NetworkPolicy, so two TCP hosts share a port', () => {
+      // GIVEN
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+
+      // WHEN
+      ns.allowEgressTo('ledger.example.com', 5432, { protocol: ExternalProtocol.TCP, addresses: ['203.0.113.10/32'] });
+      ns.allowEgressTo('audit.example.com', 5432, { protocol: ExternalProtocol.TCP, addresses: ['198.51.100.0/28', '2001:db8::/64'] });
+
+      // THEN
+      const docs = synthValid(chart);
+      const entry = (host: string) => findAll(docs, 'ServiceEntry').find(e => e.spec.hosts[0] === host);
+      expect(entry('ledger.example.com').spec).toEqual({
+        hosts: ['ledger.example.com'],
+        addresses: ['203.0.113.10/32'],
+        exportTo: ['.'],
+        location: 'MESH_EXTERNAL',
+        ports: [{ number: 5432, name: 'tcp-5432', protocol: 'TCP' }],
+        // Istio admits address blocks only with NONE or STATIC: the proxy forwards to the address dialled
+        resolution: 'NONE',
+      });
+      expect(entry('audit.example.com').spec.addresses).toEqual(['198.51.100.0/28', '2001:db8::/64']);
+      expect(findOne(docs, 'NetworkPolicy', 'allow-egress').spec.egress.slice(2)).toEqual([
+        { to: [{ ipBlock: { cidr: '203.0.113.10/32' } }], ports: tcp(5432) },
+        { to: [{ ipBlock: { cidr: '198.51.100.0/28' } }, { ipBlock: { cidr: '2001:db8::/64' } }], ports: tcp(5432) },
+      ]);
+      // a pod reaches the ledger's address on 5432, and nothing else outside on that port
+      const pod = { namespace: 'payments', labels: { app: 'any' } };
+      expect(connects(docs, { from: pod, to: { namespace: 'outside', labels: {}, ip: '203.0.113.10' }, port: 5432 })).toBe(true);
+      expect(connects(docs, { from: pod, to: { namespace: 'outside', labels: {}, ip: '192.0.2.1' }, port: 5432 })).toBe(false);
+      expect(MeshAnalysis.analyze(chart).filter(m => m.code === 'IST0134')).toEqual([]);
+    });
+
+    test('a TCP host without addresses is refused, with the reason and the fix', () => {
+      const chart = testChart();
+      const ns = new ZeroTrustNamespace(chart, 'payments', { name: 'payments' });
+      expect(() => ns.allowEgressTo('ledger.example.com', 5432, { protocol: ExternalProtocol.TCP })).toThrow(
+        'test/payments: invalid allowEgressTo addresses []: are required for TCP (ledger.example.com:5432): a proxy routes opaque TCP by address, ' +
+        'and without addresses every connection of the namespace to port 5432 would go to ledger.example.com (istioctl IST0134); ' +
+        'give the host\'s address blocks (e.g. ["203.0.113.10/32"]), or use TLS when the application speaks TLS');
+      expect(() => ns.allowEgressTo('ledger.example.com', 5432, { protocol: ExternalProtocol.TCP, addresses: ['203.0.113.10/24'] })).toThrow(
+        'test/payments: invalid allowEgressTo addresses "203.0.113.10/24": must be an address block with a prefix of at least 1 and no bits set beyond it ' +
+        '(e.g. "10.96.0.0/12", not "10.96.0.1/12")');
     });
 
     test('a wildcard and a host named like it get different ServiceEntries', () => {
