@@ -2,8 +2,8 @@ import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import { Deployment, k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
-  ExternalProtocol, IMeshService, IstioControlPlane, MeshAnalysis, IstioExtensionProvider, IstioOutboundTrafficPolicy, IZeroTrustNamespace, PodSecurity,
-  PodSecurityLevel, WorkloadIdentity, ZeroTrustMesh, ZeroTrustNamespace,
+  ExternalProtocol, IMeshService, IstioControlPlane, IstioExtensionProvider, IstioOutboundTrafficPolicy, IZeroTrustNamespace, MeshAnalysis,
+  PodSecurity, PodSecurityLevel, WorkloadIdentity, ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../src';
 import { findAll, findOne, synthValid, testChart, warningsOf } from '../support';
 import { connects } from '../support/semantics/network-policy';

@@ -20,8 +20,9 @@ import { AuthorizationRequest, authorize, evaluate, Workload } from './istio-aut
 import { Labels } from './labels';
 import { connects } from './network-policy';
 import { sees } from './sidecar-scope';
+import { ISTIO_PORTS } from '../../common/istio';
 
-export const HBONE_PORT = 15008;
+export const HBONE_PORT = ISTIO_PORTS.HBONE;
 const USE_WAYPOINT = 'istio.io/use-waypoint';
 
 /** The labels of a namespace, from its Namespace document. */
