@@ -65,6 +65,16 @@ function isLabelKey(key: string): boolean {
   return LABEL_NAME.test(parts[parts.length - 1]) && (prefix === undefined || isDnsSubdomain(prefix));
 }
 
+/** Checks a label key (a node label a topology spread names, say) and returns it. */
+export function checkLabelKey(scope: IConstruct, field: string, key: string): string {
+  if (typeof key !== 'string' || !isLabelKey(key)) {
+    throw invalid(scope, field, key,
+      "must be a label key [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending " +
+      'with a letter or digit, after an optional DNS subdomain prefix and "/" (e.g. "app" or "app.kubernetes.io/name")');
+  }
+  return key;
+}
+
 /**
  * Checks Kubernetes labels (keys `[prefix/]name`, values of at most 63 characters; apimachinery
  * `IsQualifiedName` and `IsValidLabelValue`) and returns a copy. Istio selectors also forbid `*`,
@@ -77,11 +87,7 @@ export function checkLabels(scope: IConstruct, field: string, labels: { [key: st
     throw invalid(scope, field, labels, 'must be Kubernetes labels, at least one, e.g. { app: "billing" }');
   }
   for (const [key, value] of Object.entries(labels)) {
-    if (!isLabelKey(key)) {
-      throw invalid(scope, `${field} key`, key,
-        "must be a label key [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending " +
-        'with a letter or digit, after an optional DNS subdomain prefix and "/" (e.g. "app" or "app.kubernetes.io/name")');
-    }
+    checkLabelKey(scope, `${field} key`, key);
     if (typeof value !== 'string' || (value !== '' && !LABEL_NAME.test(value))) {
       throw invalid(scope, `${field}[${JSON.stringify(key)}]`, value,
         "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");

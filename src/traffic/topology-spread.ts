@@ -3,7 +3,7 @@
 // Pending on a cluster with fewer nodes than replicas.
 import { Topology } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
-import { invalid } from '../common/validation';
+import { checkLabelKey, invalid } from '../common/validation';
 
 /**
  * Options of `TopologySpread.preferred()` and `TopologySpread.required()`.
@@ -76,11 +76,15 @@ export class TopologySpread {
   public _render(scope: IConstruct, field: string, podLabels: Record<string, string>): any[] | undefined {
     const maxSkew = this.maxSkew ?? 1;
     if (!Number.isInteger(maxSkew) || maxSkew < 1) {
-      throw invalid(scope, `${field}.maxSkew`, maxSkew, 'must be a positive integer (1 allows one pod more on a node than on any other)');
+      throw invalid(scope, `${field}.maxSkew`, maxSkew,
+        'must be a positive integer (1 allows one pod more on a node, or in a zone, than on any other)');
     }
-    const keys = this.topologies.map(t => t.key);
+    const keys = this.topologies.map(t => checkLabelKey(scope, `${field}.topologies`, t.key));
     if (new Set(keys).size !== keys.length) {
       throw invalid(scope, `${field}.topologies`, keys, 'lists a topology twice; list each once');
+    }
+    if (keys.length === 0 && this.whenUnsatisfiable === WhenUnsatisfiable.DO_NOT_SCHEDULE) {
+      throw invalid(scope, `${field}.topologies`, keys, 'must name at least one topology for a required spread; use TopologySpread.none() for no constraint');
     }
     if (keys.length === 0) return undefined;
     return keys.map(topologyKey => ({

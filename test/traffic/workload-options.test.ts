@@ -76,7 +76,7 @@ describe('CanaryService workload options', () => {
     });
 
     describe('bad input', () => {
-      const skew = 'must be a positive integer (1 allows one pod more on a node than on any other)';
+      const skew = 'must be a positive integer (1 allows one pod more on a node, or in a zone, than on any other)';
       test.each<[string, TopologySpread, string]>([
         ['a maxSkew of 0', TopologySpread.preferred({ maxSkew: 0 }), `test/payment: invalid spread.maxSkew 0: ${skew}`],
         ['a negative maxSkew', TopologySpread.required({ maxSkew: -1 }), `test/payment: invalid spread.maxSkew -1: ${skew}`],
@@ -86,6 +86,10 @@ describe('CanaryService workload options', () => {
           'lists a topology twice; list each once'],
         ['a custom topology equal to a known one', TopologySpread.required({ topologies: [Topology.HOSTNAME, Topology.custom('kubernetes.io/hostname')] }),
           'test/payment: invalid spread.topologies ["kubernetes.io/hostname","kubernetes.io/hostname"]: lists a topology twice; list each once'],
+        ['a topology that is no label key', TopologySpread.preferred({ topologies: [Topology.custom('rack name')] }),
+          'test/payment: invalid spread.topologies "rack name": must be a label key [prefix/]name'],
+        ['a required spread over nothing', TopologySpread.required({ topologies: [] }),
+          'test/payment: invalid spread.topologies []: must name at least one topology for a required spread; use TopologySpread.none() for no constraint'],
       ])('rejects %s', (_what, spread, message) => {
         expect(synthesizing({ spread })).toThrow(message);
       });
