@@ -191,8 +191,11 @@ function resolveHttpOptions(scope: Construct, describe: string, p: CanarySpecInp
 /** Absolute, distinct paths other than `/`, each to get an emptyDir. */
 function checkWritablePaths(scope: Construct, paths: string[]): string[] {
   for (const path of paths) {
-    if (typeof path !== 'string' || !/^\/[^\0]*[^/]$/.test(path) || path.split('/').includes('..')) {
-      throw invalid(scope, 'writablePaths', path, 'must be absolute container paths without ".." or a trailing "/" (e.g. "/tmp"), not "/"');
+    // one spelling per directory ("/a/b", never "/a//b" or "/a/./b"), so that a path listed twice is seen
+    const segments = typeof path === 'string' ? path.split('/').slice(1) : [];
+    if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0') || segments.some(p => p === '' || p === '.' || p === '..')) {
+      throw invalid(scope, 'writablePaths', path,
+        'must be absolute container paths without "..", ".", "//" or a trailing "/" (e.g. "/tmp"), not "/"');
     }
   }
   if (new Set(paths).size !== paths.length) {

@@ -137,13 +137,15 @@ describe('CanaryService workload options', () => {
     });
 
     describe('bad input', () => {
-      const path = 'must be absolute container paths without ".." or a trailing "/" (e.g. "/tmp"), not "/"';
+      const path = 'must be absolute container paths without "..", ".", "//" or a trailing "/" (e.g. "/tmp"), not "/"';
       test.each<[string, string[], string]>([
         ['a relative path', ['tmp'], `test/payment: invalid writablePaths "tmp": ${path}`],
         ['"/" itself', ['/'], `test/payment: invalid writablePaths "/": ${path}`],
         ['a trailing slash', ['/tmp', '/var/cache/'], `test/payment: invalid writablePaths "/var/cache/": ${path}`],
         ['a ".." segment', ['/app/../etc'], `test/payment: invalid writablePaths "/app/../etc": ${path}`],
         ['an empty path', [''], `test/payment: invalid writablePaths "": ${path}`],
+        ['a "." segment (another spelling of a path)', ['/tmp', '/tmp/.'], `test/payment: invalid writablePaths "/tmp/.": ${path}`],
+        ['a double slash (another spelling of a path)', ['/a//b'], `test/payment: invalid writablePaths "/a//b": ${path}`],
         ['a path listed twice', ['/tmp', '/run', '/tmp'], 'test/payment: invalid writablePaths ["/tmp","/run","/tmp"]: lists a path twice; list each once'],
       ])('rejects %s', (_what, writablePaths, message) => {
         expect(synthesizing({ writablePaths })).toThrow(message);
