@@ -1,12 +1,24 @@
 // Facts about Istio that several constructs share, each with its source: change one here and every
-// construct follows. What only one data plane does (sidecar injection labels, the Sidecar resource,
-// ztunnel's ports) lives with that data plane instead. Internal.
+// construct follows. What only one data plane does (the Sidecar resource, ztunnel's ports) lives
+// with that data plane instead. Internal.
 
 /**
  * The namespace istiod runs in by default, which is also the mesh root namespace: istiod's
  * `meshConfig.rootNamespace` defaults to its own namespace (Istio docs, "Global Mesh Options").
  */
 export const ISTIO_NAMESPACE = 'istio-system';
+
+/** Namespace label: `enabled` injects the default revision's sidecar (Istio docs, "Installing the Sidecar"). */
+export const INJECTION_LABEL = 'istio-injection';
+
+/** Namespace (or pod) label: inject the sidecar of this revision or revision tag ("Canary Upgrades"). */
+export const REVISION_LABEL = 'istio.io/rev';
+
+/** Pod label: `false` keeps a pod of an injected namespace without a sidecar. */
+export const SIDECAR_INJECT_LABEL = 'sidecar.istio.io/inject';
+
+/** Namespace (or pod) label: `ambient` puts the pods on ztunnel (Istio docs, "Ambient mode"). */
+export const DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode';
 
 /** istiod's default `meshConfig.trustDomain`, the first part of every principal. */
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';

@@ -13,6 +13,7 @@ import { IstioProfile } from './profile';
 import { GatewayKind, publicLoadBalancerProblem, ResolvedGateway, resolveGateway } from './resolve-gateway';
 import { registerRevisions } from './revision-check';
 import { enableAppChecks } from '../common/app-checks';
+import { INJECTION_LABEL, REVISION_LABEL } from '../common/istio';
 import { IstioOutboundTrafficPolicy } from '../common/outbound-traffic-policy';
 import { invalid } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
@@ -349,9 +350,9 @@ export class IstioControlPlane extends Construct {
       .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c.kind === 'Namespace')
       .filter(ns => {
         const labels = ns.metadata.toJson().labels ?? {};
-        const rev = labels['istio.io/rev'];
+        const rev = labels[REVISION_LABEL];
         const injected = rev !== undefined ? selectors.includes(rev)
-          : this.revision === undefined && labels['istio-injection'] === 'enabled';
+          : this.revision === undefined && labels[INJECTION_LABEL] === 'enabled';
         return injected && ['baseline', 'restricted'].includes(labels['pod-security.kubernetes.io/enforce']);
       });
     if (strict.length > 0) {

@@ -4,6 +4,7 @@
 // so synthesis fails instead. Checked once per app on the objects rendered once per synth. Internal.
 import { IConstruct } from 'constructs';
 import { renderedObjects } from '../common/app-checks';
+import { REVISION_LABEL } from '../common/istio';
 import { invalidMessage } from '../common/validation';
 
 /** A control plane's answer to `istio.io/rev`. */
@@ -50,7 +51,7 @@ export function checkRevisions(root: IConstruct): string[] {
   if (list.length === 0) return problems;
   for (const { object, manifest } of renderedObjects(root)) {
     if (object.kind !== 'Namespace' || object.apiVersion !== 'v1') continue;
-    const rev = manifest.metadata?.labels?.['istio.io/rev'];
+    const rev = manifest.metadata?.labels?.[REVISION_LABEL];
     if (rev === undefined || names.has(rev)) continue;
     const known = [...names.entries()].map(([name, o]) => `"${name}" (${o.what})`).join(', ');
     problems.push(`${object.node.path}: ${invalidMessage(`namespace "${manifest.metadata?.name}" label istio.io/rev`, rev,

@@ -23,7 +23,7 @@ import {
   AmbientOptions, AmbientWaypoint, CallProxy, DataPlaneRenderer, ensureChild, GatewayRouting, NamespaceDataPlaneObjects,
 } from './data-plane';
 import { INGRESS_USE_WAYPOINT_LABEL, NamespaceWaypoint, USE_WAYPOINT_LABEL, WAYPOINT_NAME } from './waypoint';
-import { ISTIO_PORTS } from '../common/istio';
+import { DATAPLANE_MODE_LABEL, INJECTION_LABEL, ISTIO_PORTS, REVISION_LABEL } from '../common/istio';
 import { invalid, invalidMessage } from '../common/validation';
 import { MeshWarnings } from '../common/warnings';
 import { MeshModel, NamespaceIntent, RouteBudget, WorkloadIntent } from '../graph/model';
@@ -35,8 +35,7 @@ import type { RenderedRoute, RouteSpec } from '../traffic/routing';
 import { addAllowPolicy, AuthorizationRule, operation } from '../zero-trust/authorization';
 import { addWorkloadNetworkPolicy, dedupe, workloadObjectName } from '../zero-trust/network-policy';
 
-const DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode';
-const INJECTION_LABELS = ['istio-injection', 'istio.io/rev'];
+const INJECTION_LABELS = [INJECTION_LABEL, REVISION_LABEL];
 /** The address istio-cni gives kubelet probes of ambient pods (SNAT), so ztunnel lets them through. */
 const KUBELET_PROBE_CIDR = '169.254.7.127/32';
 

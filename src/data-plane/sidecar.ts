@@ -9,7 +9,7 @@ import { CallProxy, DataPlaneRenderer, ensureChild, GatewayRouting, NamespaceDat
 import {
   ServiceEntry, ServiceEntrySpecLocation, ServiceEntrySpecResolution, Sidecar, SidecarSpecOutboundTrafficPolicyMode,
 } from '../../imports/networking.istio.io';
-import { ISTIO_PORTS, ISTIOD_POD_LABELS, serviceHost } from '../common/istio';
+import { INJECTION_LABEL, ISTIO_PORTS, ISTIOD_POD_LABELS, REVISION_LABEL, serviceHost } from '../common/istio';
 import { MeshModel, NamespaceIntent, WorkloadIntent } from '../graph/model';
 import type { ResolvedCall } from '../graph/resolve';
 import { AnalysisEngine } from '../traffic/canary-analysis';
@@ -19,8 +19,6 @@ import { addWorkloadAuthorization } from '../zero-trust/authorization';
 import { isLinkLocal } from '../zero-trust/cidr';
 import { addWorkloadNetworkPolicy, namespacePeer, tcpPorts, workloadObjectName } from '../zero-trust/network-policy';
 
-const INJECTION_LABEL = 'istio-injection';
-const REVISION_LABEL = 'istio.io/rev';
 const BOTH_REQUESTED = 'injection label and revision both requested; istio-injection takes precedence over ' +
   "istio.io/rev and pins the namespace to the default revision: keep only the 'revision' prop";
 

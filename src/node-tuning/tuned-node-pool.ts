@@ -8,6 +8,7 @@ import { SysctlScope } from './sysctl-scope';
 import { CONF_FILE, MOUNT_PATH, SCRIPT_FILE, TUNING_SCRIPT } from './tuning-script';
 import { enableAppChecks } from '../common/app-checks';
 import { configChecksum } from '../common/hash';
+import { INJECTION_LABEL, SIDECAR_INJECT_LABEL } from '../common/istio';
 import { managedLabels, PodSecurityLevel, podSecurityLabels, workloadLabels } from '../common/labels';
 import { renderKubeResources } from '../common/resources';
 import { checkDnsLabel, checkImage, checkLabels, invalid } from '../common/validation';
@@ -217,7 +218,7 @@ export class TunedNodePool extends Construct {
         labels: {
           ...podSecurityLabels(PodSecurityLevel.PRIVILEGED),
           // the tuner must start before the mesh and never wait for a sidecar
-          'istio-injection': 'disabled',
+          [INJECTION_LABEL]: 'disabled',
           ...managedLabels(),
         },
       },
@@ -259,7 +260,7 @@ export class TunedNodePool extends Construct {
         updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) } },
         template: {
           metadata: {
-            labels: { ...labels, 'sidecar.istio.io/inject': 'false' },
+            labels: { ...labels, [SIDECAR_INJECT_LABEL]: 'false' },
             // a new value rolls the pods, so the init container applies it at once
             annotations: configChecksum(conf + TUNING_SCRIPT),
           },

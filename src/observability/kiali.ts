@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { MeshPrometheus } from './prometheus';
 import { enableAppChecks } from '../common/app-checks';
 import { configChecksum } from '../common/hash';
-import { ISTIO_NAMESPACE } from '../common/istio';
+import { ISTIO_NAMESPACE, SIDECAR_INJECT_LABEL } from '../common/istio';
 import { workloadLabels } from '../common/labels';
 import { PodSecurity } from '../common/pod-security';
 import { checkDnsLabel, invalid } from '../common/validation';
@@ -261,7 +261,7 @@ export class Kiali extends Construct {
       // Kiali reads the cluster through the Kubernetes API with its service account token.
       automountServiceAccountToken: true,
       podMetadata: {
-        labels: { ...labels, 'sidecar.istio.io/inject': 'false' },
+        labels: { ...labels, [SIDECAR_INJECT_LABEL]: 'false' },
         // Kiali reads its config once at start: a new hash rolls the pods when the config changes.
         annotations: configChecksum(config),
       },

@@ -1,11 +1,8 @@
 // Facts several checks share: label selectors as istioctl prints them, and whether a workload's pods
 // are in the mesh. Internal.
+import { DATAPLANE_MODE_LABEL, INJECTION_LABEL, REVISION_LABEL, SIDECAR_INJECT_LABEL } from '../../common/istio';
 import { ObjectIndex, TYPES, Workload } from '../_object-index';
 
-export const INJECTION_LABEL = 'istio-injection';
-export const REVISION_LABEL = 'istio.io/rev';
-export const DATAPLANE_MODE_LABEL = 'istio.io/dataplane-mode';
-export const SIDECAR_INJECT = 'sidecar.istio.io/inject';
 export const PROXY_CONTAINER = 'istio-proxy';
 
 /** A label selector as Kubernetes prints it (labels.SelectorFromSet(...).String()): `a=1,b=2`, keys sorted. */
@@ -27,7 +24,7 @@ export function isEmpty(selector: Record<string, unknown> | undefined): boolean 
 export function hasSidecar(workload: Workload, index: ObjectIndex, withInitContainers = true): boolean {
   const containers = [...workload.spec?.containers ?? [], ...withInitContainers ? workload.spec?.initContainers ?? [] : []];
   if (containers.some((c: any) => c?.name === PROXY_CONTAINER && c.image)) return true;
-  const inject = workload.labels[SIDECAR_INJECT] ?? workload.annotations[SIDECAR_INJECT];
+  const inject = workload.labels[SIDECAR_INJECT_LABEL] ?? workload.annotations[SIDECAR_INJECT_LABEL];
   if (inject !== undefined) return inject === 'true';
   const namespace = index.find(TYPES.Namespace, undefined, workload.namespace);
   if (!namespace) return false;

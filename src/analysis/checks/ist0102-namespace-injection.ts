@@ -4,11 +4,10 @@
 // label nor ambient mode gets no sidecars (IST0102), unless the injector injects every namespace
 // (IST0148). istio-system is skipped. istioctl's IST0103 (a pod without its proxy) reads running pods,
 // which are injected; pod templates never are, so it is not checked.
+import { DATAPLANE_MODE_LABEL, INJECTION_LABEL, ISTIO_NAMESPACE, REVISION_LABEL } from '../../common/istio';
 import { IST } from '../_catalog';
 import type { Check, CheckContext } from '../_engine';
 import { TYPES } from '../_object-index';
-import { DATAPLANE_MODE_LABEL, INJECTION_LABEL, REVISION_LABEL } from './_shared';
-import { ISTIO_NAMESPACE } from '../../common/istio';
 
 export const namespaceInjection: Check = {
   name: 'injection.Analyzer',

@@ -20,7 +20,7 @@ import { AuthorizationRequest, authorize, evaluate, Workload } from './istio-aut
 import { Labels } from './labels';
 import { connects } from './network-policy';
 import { sees } from './sidecar-scope';
-import { ISTIO_PORTS } from '../../common/istio';
+import { DATAPLANE_MODE_LABEL, ISTIO_PORTS } from '../../common/istio';
 
 export const HBONE_PORT = ISTIO_PORTS.HBONE;
 const USE_WAYPOINT = 'istio.io/use-waypoint';
@@ -32,7 +32,7 @@ export function namespaceLabels(docs: any[], namespace: string): Labels {
 
 /** Whether a namespace's pods are on ztunnel. */
 export function inAmbient(docs: any[], namespace: string): boolean {
-  return namespaceLabels(docs, namespace)['istio.io/dataplane-mode'] === 'ambient';
+  return namespaceLabels(docs, namespace)[DATAPLANE_MODE_LABEL] === 'ambient';
 }
 
 /** The waypoint that carries service traffic to a Service: its namespace and Gateway name. */
