@@ -58,6 +58,11 @@ export interface ResolvedControlPlane {
   readonly cni: boolean;
   /** Ambient data plane: ztunnel on every node, the CNI agent in ambient mode. */
   readonly ambient: boolean;
+  /**
+   * The seccomp profile of the gateways istiod deploys for Gateway resources (`gateways.seccompProfile`),
+   * undefined for the chart's none.
+   */
+  readonly gatewaySeccompProfile?: { readonly type: string };
   /** The gateways, in the order they were added (ingress and egress). */
   readonly gateways: ResolvedGateway[];
 }
@@ -86,6 +91,10 @@ export function resolveControlPlane(scope: IConstruct, props: IstioControlPlaneP
     cniRequested: props.cni ?? false,
     cni: (props.cni ?? false) || ambient,
     ambient,
+    // Waypoints run in the application's namespace, restricted under zero trust, and Pod Security
+    // "restricted" refuses a pod without a seccomp profile; istiod's waypoint template (istiod
+    // files/waypoint.yaml) sets none unless `gateways.seccompProfile` is set (istio/istio#51826).
+    gatewaySeccompProfile: ambient ? { type: 'RuntimeDefault' } : undefined,
     gateways: [],
   };
 }

@@ -124,6 +124,7 @@ function istiodValues(model: ResolvedControlPlane): any {
     cpu: scaling?.targetCpuUtilization === undefined ? undefined : { targetAverageUtilization: scaling.targetCpuUtilization },
     // injected pods leave traffic redirection to the CNI agent instead of istio-init
     cni: model.cni ? { enabled: true } : undefined,
+    gateways: { seccompProfile: model.gatewaySeccompProfile },
     meshConfig: model.meshConfig,
   }) ?? {};
 }

@@ -35,6 +35,7 @@ export function istioOperatorSpec(model: ResolvedControlPlane): any {
         },
         // a fixed count needs the autoscaler off; autoscaling needs the HPA that hpaSpec patches
         pilot: model.pilotScaling ? { autoscaleEnabled: model.pilotScaling.replicas === undefined } : undefined,
+        gateways: { seccompProfile: model.gatewaySeccompProfile },
       },
     }),
     components: compact({

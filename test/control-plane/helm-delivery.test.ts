@@ -163,6 +163,11 @@ describe.each(DELIVERIES)('%s delivery', (_tool, delivery) => {
     const cniConfig = findOne(rendered.cni, 'ConfigMap', 'istio-cni-config');
     expect(cniConfig.data.AMBIENT_ENABLED).toBe('true');
     expect(findOne(rendered.ztunnel, 'DaemonSet', 'ztunnel').spec.template.spec.serviceAccountName).toBe('ztunnel');
+    // the values istiod renders waypoint Deployments with (files/waypoint.yaml reads gateways.seccompProfile):
+    // a waypoint pod in a restricted namespace needs a seccomp profile to be admitted
+    const injector = findOne(rendered.istiod, 'ConfigMap', 'istio-sidecar-injector');
+    expect(JSON.parse(injector.data.values).gateways.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    expect(injector.data.config).toContain('{{- if .Values.gateways.seccompProfile }}');
   });
 });
 

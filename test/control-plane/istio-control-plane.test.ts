@@ -439,6 +439,13 @@ describe('IstioControlPlane', () => {
       expect(findOne(docs, 'IstioOperator').spec.components.cni).toBeUndefined();
       expect(warningsOf(app)).toEqual([]);
     });
+
+    test('ambient: the waypoints istiod deploys get a seccomp profile, which restricted namespaces require of every pod', () => {
+      const ambient = appWith({ profile: IstioProfile.AMBIENT }, () => undefined);
+      expect(findOne(ambient.docs, 'IstioOperator').spec.values.gateways).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
+      // sidecar meshes deploy no waypoints: the strategy's IstioOperator stays as it is
+      expect(findOne(appWith({}, () => undefined).docs, 'IstioOperator').spec.values?.gateways).toBeUndefined();
+    });
   });
 
   describe('its own output file', () => {
