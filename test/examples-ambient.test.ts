@@ -2,31 +2,13 @@
 // services without sidecars. Every document validates strictly, the control plane installs ztunnel
 // and the CNI agent, waypoints come where L7 is used, exactly the declared calls get through, and
 // two synths are byte-identical.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { App } from 'cdk8s';
-import * as YAML from 'yaml';
 import { ambientApp } from '../examples/ambient';
-import { MeshWarnings, WarningMode } from '../src';
+import { MeshWarnings } from '../src';
 import { expectValidDocuments, findAll, findOne } from './support';
+import { synthExample } from './support/examples';
 import { callDecisions, ServiceEnd } from './support/semantics/ambient';
 
-function synthAmbient(): { app: App; outdir: string; files: Record<string, any[]>; raw: Record<string, string> } {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-ambient-'));
-  const app = ambientApp({ outdir });
-  MeshWarnings.setMode(app, WarningMode.COLLECT);
-  app.synth();
-  const files: Record<string, any[]> = {};
-  const raw: Record<string, string> = {};
-  for (const file of fs.readdirSync(outdir).sort()) {
-    raw[file] = fs.readFileSync(path.join(outdir, file), 'utf8');
-    files[file] = YAML.parseAllDocuments(raw[file]).map(d => d.toJSON());
-  }
-  return { app, outdir, files, raw };
-}
-
-const { app, files, raw } = synthAmbient();
+const { app, files, texts: raw } = synthExample(ambientApp);
 const all = Object.values(files).flat();
 
 test('one file per chart, every document valid against its upstream schema', () => {
@@ -120,5 +102,5 @@ test('the warnings: the strategy\'s retry trap, and the retry policies a waypoin
 });
 
 test('two synths are byte-identical', () => {
-  expect(synthAmbient().raw).toEqual(raw);
+  expect(synthExample(ambientApp).texts).toEqual(raw);
 });

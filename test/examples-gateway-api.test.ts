@@ -2,32 +2,14 @@
 // ingress as a Gateway of class istio and HTTPRoutes. Every document validates strictly against the
 // Gateway API 1.6.1 and cert-manager CRDs; users reach web over HTTPS, HTTP is redirected, and the
 // gateway Istio deploys for the Gateway is the one caller web admits.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import * as YAML from 'yaml';
-import { gatewayApiApp } from '../examples/gateway-api';
-import { MeshWarnings, WarningMode } from '../src';
 import { expectValidDocuments, findAll, findOne } from './support';
+import { gatewayApiApp } from '../examples/gateway-api';
+import { synthExample } from './support/examples';
 import { gatewayApiRoute } from './support/semantics/gateway-routing';
 import { authorize } from './support/semantics/istio-authorization';
 import { connects } from './support/semantics/network-policy';
 
-function synth(): { files: Record<string, any[]>; texts: Record<string, string>; warnings: number } {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-gateway-api-'));
-  const app = gatewayApiApp({ outdir });
-  MeshWarnings.setMode(app, WarningMode.COLLECT);
-  app.synth();
-  const files: Record<string, any[]> = {};
-  const texts: Record<string, string> = {};
-  for (const file of fs.readdirSync(outdir).sort()) {
-    texts[file] = fs.readFileSync(path.join(outdir, file), 'utf8');
-    files[file] = YAML.parseAllDocuments(texts[file]).map(d => d.toJSON());
-  }
-  return { files, texts, warnings: MeshWarnings.collect(app).length };
-}
-
-const { files, texts, warnings } = synth();
+const { files, texts, warnings } = synthExample(gatewayApiApp);
 const all = Object.values(files).flat();
 
 test('one file per chart, every document valid, no warning', () => {
@@ -78,5 +60,5 @@ test('web admits the gateway Istio deploys for the Gateway, and nothing else', (
 });
 
 test('two synths are byte-identical', () => {
-  expect(synth().texts).toEqual(texts);
+  expect(synthExample(gatewayApiApp).texts).toEqual(texts);
 });

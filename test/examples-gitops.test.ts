@@ -1,32 +1,14 @@
 // The GitOps examples: the strategy's control plane delivered by Argo CD and by Flux, as `npm run synth`
 // writes them (dist/manifests/argo-cd/, dist/manifests/flux/). Every document validates strictly against
 // the Argo CD 3.5.1 and Flux CRDs, every release renders with Helm, the reference sizes arrive.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { App, AppProps } from 'cdk8s';
-import * as YAML from 'yaml';
 import { releasesOf } from './control-plane/helm-support';
+import { expectValidDocuments, findOne } from './support';
 import { argoCdApp } from '../examples/argo-cd';
 import { fluxApp } from '../examples/flux';
-import { MeshWarnings, WarningMode } from '../src';
-import { expectValidDocuments, findOne } from './support';
+import { synthExample } from './support/examples';
 import { chartsAvailable, helmTemplate } from './support/helm';
 
-/** Synthesizes an example into a fresh folder: each file's documents, and the files' text. */
-function synthExample(build: (props: AppProps) => App): { files: Record<string, any[]>; texts: Record<string, string>; warnings: number } {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-gitops-example-'));
-  const app = build({ outdir });
-  MeshWarnings.setMode(app, WarningMode.COLLECT);
-  app.synth();
-  const files: Record<string, any[]> = {};
-  const texts: Record<string, string> = {};
-  for (const file of fs.readdirSync(outdir).sort()) {
-    texts[file] = fs.readFileSync(path.join(outdir, file), 'utf8');
-    files[file] = YAML.parseAllDocuments(texts[file]).map(d => d.toJSON());
-  }
-  return { files, texts, warnings: MeshWarnings.collect(app).length };
-}
 
 describe.each<[string, (props: AppProps) => App, string[]]>([
   ['argo-cd', argoCdApp, ['Application', 'Application', 'Application', 'Application']],

@@ -4,30 +4,17 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ApiObject, App } from 'cdk8s';
-import * as YAML from 'yaml';
+import { ApiObject } from 'cdk8s';
 import { referenceApp } from '../examples/app';
 import { AtomicSynth, MeshWarnings, WarningMode } from '../src';
 import { expectValidDocuments, findAll, findOne } from './support';
+import { synthExample } from './support/examples';
 import { istioGatewayRoute } from './support/semantics/gateway-routing';
 import { authorize } from './support/semantics/istio-authorization';
 import { connects } from './support/semantics/network-policy';
 import { sees } from './support/semantics/sidecar-scope';
 
-/** Synthesizes the reference app into a fresh folder: the app, and each file's documents. */
-function synthReference(): { app: App; outdir: string; files: Record<string, any[]> } {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-example-'));
-  const app = referenceApp({ outdir });
-  MeshWarnings.setMode(app, WarningMode.COLLECT);
-  app.synth();
-  const files: Record<string, any[]> = {};
-  for (const file of fs.readdirSync(outdir).sort()) {
-    files[file] = YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map(d => d.toJSON());
-  }
-  return { app, outdir, files };
-}
-
-const { app, outdir, files } = synthReference();
+const { app, outdir, files } = synthExample(referenceApp);
 
 test('one file per chart, every document valid against its upstream schema', () => {
   expect(Object.keys(files)).toEqual([
@@ -239,7 +226,7 @@ describe('the strategy, value by value (MISSION.md)', () => {
 
 describe('GitOps-safe synthesis', () => {
   test('two synths are byte-identical', () => {
-    const second = synthReference().outdir;
+    const second = synthExample(referenceApp).outdir;
     for (const file of fs.readdirSync(outdir)) {
       expect(fs.readFileSync(path.join(second, file), 'utf8')).toBe(fs.readFileSync(path.join(outdir, file), 'utf8'));
     }
