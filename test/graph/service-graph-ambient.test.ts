@@ -6,23 +6,11 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { CanaryService, DataPlane, MeshWarnings, WarningMode, ZeroTrustMesh, ZeroTrustNamespace } from '../../src';
 import { expectValidDocuments, findOne, warningsOf } from '../support';
+import { Endpoint, endpoint } from './graph-support';
 import { callDecisions, ztunnelAuthorize } from '../support/semantics/ambient';
 
 const image = (name: string) => `registry.example.com/${name}:1.0.0`;
 
-/** What the cluster knows of a service: its pods, identity, host and container port. */
-function endpoint(docs: any[], service: CanaryService) {
-  const deployment = findOne(docs, 'Deployment', `${service.serviceName}-v1`);
-  return {
-    name: service.serviceName,
-    namespace: service.namespace,
-    labels: deployment.spec.template.metadata.labels,
-    principal: `cluster.local/ns/${service.namespace}/sa/${deployment.spec.template.spec.serviceAccountName}`,
-    host: `${service.serviceName}.${service.namespace}.svc.cluster.local`,
-    targetPort: findOne(docs, 'Service', service.serviceName).spec.ports[0].targetPort,
-  };
-}
-type Endpoint = ReturnType<typeof endpoint>;
 
 function pairs(names: string[]) {
   return names.flatMap(a => names.filter(b => b !== a).map(b => [a, b] as const));

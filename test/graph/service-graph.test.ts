@@ -7,6 +7,7 @@ import {
   CanaryService, IMeshWorkload, MeshWarnings, MeshWorkload, WarningMode, WorkloadIdentity, ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../src';
 import { expectValidDocuments, findAll, findOne, synthValid, testChart, warningsOf } from '../support';
+import { Endpoint, endpoint } from './graph-support';
 import { authorize } from '../support/semantics/istio-authorization';
 import { connects } from '../support/semantics/network-policy';
 import { sees } from '../support/semantics/sidecar-scope';
@@ -37,21 +38,6 @@ function shop() {
   return { app, chart, docs, services: { web, checkout, inventory, payment } };
 }
 
-/** What the cluster knows of a service: its pods, its identity, its host, its container port. */
-function endpoint(docs: any[], service: CanaryService) {
-  const deployment = findOne(docs, 'Deployment', `${service.serviceName}-v1`);
-  const svc = findOne(docs, 'Service', service.serviceName);
-  return {
-    name: service.serviceName,
-    namespace: service.namespace,
-    labels: deployment.spec.template.metadata.labels,
-    principal: `cluster.local/ns/${service.namespace}/sa/${deployment.spec.template.spec.serviceAccountName}`,
-    host: `${service.serviceName}.${service.namespace}.svc.cluster.local`,
-    targetPort: svc.spec.ports[0].targetPort,
-  };
-}
-
-type Endpoint = ReturnType<typeof endpoint>;
 
 /** What each layer lets `a` do to `b`, for a request with `method` and `path`. */
 function layers(docs: any[], a: Endpoint, b: Endpoint, method: string, path: string) {
