@@ -11,7 +11,6 @@ import { callDecisions, ztunnelAuthorize } from '../support/semantics/ambient';
 
 const image = (name: string) => `registry.example.com/${name}:1.0.0`;
 
-
 function pairs(names: string[]) {
   return names.flatMap(a => names.filter(b => b !== a).map(b => [a, b] as const));
 }
